@@ -1,0 +1,43 @@
+# caldav-bridge: everything a new machine needs goes through these targets.
+#   make demo   installs into .venv, prepares the demo practice and serves it on :8080
+#   make test   installs into .venv (with the test tools) and runs lint, types and all tests
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+CONFIG ?= config/practice.toml
+HOST   ?= 127.0.0.1
+PORT   ?= 8080
+
+.PHONY: demo test lint typecheck pytest clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.app: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test: pyproject.toml $(VENV)/.app
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.app
+	$(BIN)/caldav-bridge --config $(CONFIG) init --demo
+	$(BIN)/caldav-bridge --config $(CONFIG) serve --host $(HOST) --port $(PORT)
+
+lint: $(VENV)/.test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.test
+	$(BIN)/mypy
+
+pytest: $(VENV)/.test
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,27 @@
+"""The Flask application: public pages, and (by later issues) booking, manage links, the
+therapist space, the admin panel, the JSON API and the ICS feeds. Views stay thin: they call
+use-cases in `caldav_bridge`."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from caldav_bridge.runtime import Runtime
+
+
+def create_app(runtime: Runtime) -> Flask:
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=runtime.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=runtime.config.server.public_url.startswith("https://"),
+        MAX_CONTENT_LENGTH=runtime.config.server.max_request_bytes,
+    )
+    app.extensions["runtime"] = runtime
+
+    from booking_web import health, public
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(health.bp)
+    return app

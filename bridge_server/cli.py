@@ -1,0 +1,119 @@
+"""The `caldav-bridge` command line."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bridge_server import commands
+from caldav_bridge.errors import ConfigError, LoginError, StoreError
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        default=argparse.SUPPRESS,
+        help="practice.toml to use (default: $CALDAV_BRIDGE_CONFIG or config/practice.toml)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="caldav-bridge", description="Practice calendar for therapists.", parents=[common]
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    init = sub.add_parser("init", parents=[common], help="create the database and the admin login")
+    init.add_argument(
+        "--demo", action="store_true", help="also set demo passwords for the therapists"
+    )
+    init.add_argument(
+        "--admin-password-file", type=Path, help="read the admin password from a file"
+    )
+
+    sub.add_parser("check-config", parents=[common], help="validate the configuration")
+
+    serve = sub.add_parser("serve", parents=[common], help="run the server (CalDAV, web, watcher)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--threads", type=int, default=8, help="request threads (default 8)")
+    serve.add_argument("--no-watcher", action="store_true", help="run the watcher elsewhere")
+
+    passwd = sub.add_parser("passwd", parents=[common], help="set a login's password")
+    passwd.add_argument("login")
+    passwd.add_argument("--password-file", type=Path, help="read the password from a file")
+
+    db = sub.add_parser("db", parents=[common], help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_sub.add_parser("upgrade", parents=[common], help="apply the schema migrations")
+    db_sub.add_parser("current", parents=[common], help="print the schema revision")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        return _dispatch(args)
+    except ConfigError as exc:
+        print(f"caldav-bridge: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except StoreError as exc:
+        print(f"caldav-bridge: database error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except LoginError as exc:
+        print(f"caldav-bridge: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return EXIT_FAILURE
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    path = commands.config_path(getattr(args, "config", None), os.environ)
+    if args.command == "check-config":
+        print(commands.check_config(path))
+        return EXIT_OK
+    if args.command == "init":
+        admin_password = _read_secret_file(args.admin_password_file)
+        print(commands.init(path, os.environ, demo=args.demo, admin_password=admin_password))
+        return EXIT_OK
+    if args.command == "passwd":
+        password = _read_secret_file(args.password_file) or _prompt_password(args.login)
+        commands.passwd(path, os.environ, args.login, password)
+        print(f"Password set for {args.login}.")
+        return EXIT_OK
+    if args.command == "db":
+        print(commands.db(path, os.environ, args.db_command))
+        return EXIT_OK
+    if args.command == "serve":
+        commands.serve(path, os.environ, args.host, args.port, args.threads, not args.no_watcher)
+        return EXIT_OK
+    raise AssertionError(args.command)
+
+
+def _read_secret_file(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.read_text(encoding="utf-8").strip("\r\n")
+    except OSError as exc:
+        raise LoginError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def _prompt_password(login: str) -> str:
+    first = getpass.getpass(f"New password for {login}: ")
+    if first != getpass.getpass("Repeat it: "):
+        raise LoginError("the two passwords differ; nothing changed")
+    return first
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""What each CLI command does, given parsed arguments (the CLI module only parses and prints)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Mapping
+from pathlib import Path
+from types import FrameType
+
+import waitress
+
+from bridge_server.background import BackgroundLoop
+from bridge_server.wsgi import build_runtime, config_path, open_store, wsgi_app
+from caldav_bridge.accounts import provision_accounts, require_user, set_password
+from caldav_bridge.config_loader import load_config
+from caldav_bridge.config_source import ConfigSource
+from caldav_bridge.passwords import generate_password
+from caldav_bridge.secret_key import secret_key
+from caldav_bridge.store.migrate import current_revision, head_revision, upgrade
+from caldav_bridge.watcher import Watcher
+
+__all__ = ["check_config", "config_path", "db", "init", "passwd", "serve"]
+
+log = logging.getLogger("caldav_bridge.serve")
+WATCH_INTERVAL = 5.0  # seconds between watcher passes inside `serve`
+
+
+def check_config(path: Path) -> str:
+    return load_config(path).summary()
+
+
+def init(path: Path, environ: Mapping[str, str], *, demo: bool, admin_password: str | None) -> str:
+    source = ConfigSource(path)
+    config = source.current()
+    config.server.data_dir.mkdir(parents=True, exist_ok=True)
+    store = open_store(source, environ)
+    upgrade(store.engine)
+    secret_key(store, config.server.secret_key_env, environ)
+    done = provision_accounts(store, config, admin_password)
+    lines = [f"Database ready (schema {head_revision()}); data in {config.server.data_dir}."]
+    if done.created:
+        lines.append(f"Logins created: {', '.join(done.created)}.")
+    if done.admin_password and admin_password is None:
+        lines.append(f"Admin login: admin / {done.admin_password}  (shown once: keep it now)")
+    elif done.admin_password:
+        lines.append("Admin password set from the file.")
+    else:
+        lines.append(
+            "Admin login exists; its password is unchanged (`caldav-bridge passwd admin`)."
+        )
+    if demo:
+        for login in config.therapists:
+            password = generate_password()
+            set_password(store, login, password, actor="cli")
+            lines.append(f"Demo login: {login} / {password}")
+    store.close()
+    return "\n".join(lines)
+
+
+def passwd(path: Path, environ: Mapping[str, str], login: str, password: str) -> None:
+    store = open_store(ConfigSource(path), environ)
+    require_user(store, login)
+    set_password(store, login, password, actor="cli")
+    store.close()
+
+
+def db(path: Path, environ: Mapping[str, str], action: str) -> str:
+    store = open_store(ConfigSource(path), environ)
+    if action == "upgrade":
+        upgrade(store.engine)
+    revision = current_revision(store.engine)
+    store.close()
+    return f"Schema revision: {revision or 'none (empty database)'} (newest: {head_revision()})"
+
+
+def serve(
+    path: Path, environ: Mapping[str, str], host: str, port: int, threads: int, watcher: bool
+) -> None:
+    runtime = build_runtime(path, environ)
+    config = runtime.config
+    server = waitress.create_server(
+        wsgi_app(runtime),
+        host=host,
+        port=port,
+        threads=threads,
+        max_request_body_size=config.server.max_request_bytes,
+        ident="caldav-bridge",
+    )
+    loop = BackgroundLoop("watcher", Watcher(runtime.store).run_once, runtime.clock, WATCH_INTERVAL)
+    if watcher:
+        loop.start()
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %d: stopping", signum)
+        server.close()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info(
+        "caldav-bridge serving %s on http://%s:%d/ (CalDAV at /dav/, database %s)",
+        config.practice.name,
+        host,
+        port,
+        runtime.store.dialect,
+    )
+    try:
+        server.run()
+    except OSError:  # the listening socket closed by `stop`
+        pass
+    finally:
+        loop.stop()
+        runtime.store.close()

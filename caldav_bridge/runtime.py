@@ -1,0 +1,27 @@
+"""What a running process shares: the configuration, the store, the clock, the secret key.
+
+Built once by an entry point (`bridge_server`) and passed down; nothing below reads the
+environment or the clock on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from caldav_bridge.config import Config
+from caldav_bridge.config_source import ConfigSource
+from caldav_bridge.store import Store
+
+
+@dataclass(frozen=True)
+class Runtime:
+    config_source: ConfigSource
+    store: Store
+    secret_key: str
+    clock: Callable[[], datetime]
+
+    @property
+    def config(self) -> Config:
+        return self.config_source.current()

@@ -1,0 +1,1 @@
+"""Thin adapters that let Radicale serve CalDAV over the caldav-bridge store."""

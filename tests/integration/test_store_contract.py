@@ -1,0 +1,213 @@
+"""The store's behaviour, one test class run unchanged on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from caldav_bridge.errors import LoginError, StoreError
+from caldav_bridge.store import Store
+from caldav_bridge.store.migrate import current_revision, head_revision, require_current
+from caldav_bridge.store.schema import metadata
+
+
+class TestStoreContract:
+    def test_migrations_build_exactly_the_declared_schema(self, store: Store) -> None:
+        assert current_revision(store.engine) == head_revision()
+        require_current(store.engine)
+        with store.engine.connect() as connection:
+            differences = compare_metadata(MigrationContext.configure(connection), metadata)
+        assert differences == []
+
+    def test_a_new_login_has_no_password_until_one_is_set(self, store: Store) -> None:
+        with store.write() as tx:
+            created = tx.ensure_user("anne", "therapist")
+        assert created.login == "anne"
+        assert created.password_hash is None
+        assert created.active
+        with store.write() as tx:
+            again = tx.ensure_user("anne", "therapist")
+            tx.set_password_hash("anne", "hash-1")
+        assert again.id == created.id
+        with store.read() as tx:
+            found = tx.user("anne")
+        assert found is not None
+        assert found.password_hash == "hash-1"
+
+    def test_a_login_keeps_its_role(self, store: Store) -> None:
+        with store.write() as tx:
+            tx.ensure_user("admin", "admin")
+        with pytest.raises(LoginError, match="role"), store.write() as tx:
+            tx.ensure_user("admin", "therapist")
+
+    def test_setting_the_password_of_an_unknown_login_fails(self, store: Store) -> None:
+        with pytest.raises(LoginError, match="no login 'nobody'"), store.write() as tx:
+            tx.set_password_hash("nobody", "x")
+
+    def test_deactivated_logins_are_listed_as_inactive(self, store: Store) -> None:
+        with store.write() as tx:
+            tx.ensure_user("marc", "therapist")
+            tx.ensure_user("anne", "therapist")
+            tx.set_active("marc", False)
+        with store.read() as tx:
+            listed = [(u.login, u.active) for u in tx.users()]
+        assert listed == [("anne", True), ("marc", False)]
+
+    def test_app_passwords_belong_to_one_login_and_can_be_revoked(self, store: Store) -> None:
+        with store.write() as tx:
+            tx.ensure_user("anne", "therapist")
+            tx.ensure_user("marc", "therapist")
+            phone = tx.add_app_password("anne", "iPhone", "h-phone")
+            tx.add_app_password("anne", "Thunderbird", "h-tb")
+        with store.write() as tx:
+            assert not tx.revoke_app_password("marc", phone)  # not marc's to revoke
+            assert tx.revoke_app_password("anne", phone)
+            assert not tx.revoke_app_password("anne", phone)  # already revoked
+        with store.read() as tx:
+            live = [p.label for p in tx.app_passwords("anne")]
+            every = [
+                (p.label, p.revoked_at is not None)
+                for p in tx.app_passwords("anne", include_revoked=True)
+            ]
+        assert live == ["Thunderbird"]
+        assert every == [("iPhone", True), ("Thunderbird", False)]
+
+    def test_datetimes_come_back_aware_and_equal(self, database_url: str) -> None:
+        zurich_summer = timezone(timedelta(hours=2))
+        moment = datetime(2026, 7, 1, 14, 30, 15, tzinfo=zurich_summer)
+        store = Store.connect(database_url, clock=lambda: moment)
+        with store.write() as tx:
+            tx.audit("admin", "settings.change", "practice")
+        with store.read() as tx:
+            (entry,) = tx.audit_entries()
+        store.close()
+        assert entry.at == moment
+        assert entry.at.tzinfo is not None
+        assert entry.at.utcoffset() == timedelta(0)
+
+    def test_state_values_are_set_and_replaced(self, store: Store) -> None:
+        with store.write() as tx:
+            assert tx.state_value("cursor") is None
+            tx.set_state_value("cursor", "1")
+            tx.set_state_value("cursor", "2")
+        with store.read() as tx:
+            assert tx.state_value("cursor") == "2"
+
+    def test_the_audit_log_lists_newest_first(self, store: Store) -> None:
+        with store.write() as tx:
+            tx.audit("admin", "therapist.create", "paul")
+            tx.audit("anne", "patient.read", "patient:7")
+        with store.read() as tx:
+            entries = [(e.actor, e.action, e.subject) for e in tx.audit_entries()]
+        assert entries == [
+            ("anne", "patient.read", "patient:7"),
+            ("admin", "therapist.create", "paul"),
+        ]
+
+    def test_a_failed_write_leaves_nothing_behind(self, store: Store) -> None:
+        def half_write() -> None:
+            with store.write("anne") as tx:
+                tx.ensure_user("anne", "therapist")
+                tx.set_state_value("half", "written")
+                raise RuntimeError("boom")
+
+        with pytest.raises(RuntimeError, match="boom"):
+            half_write()
+        with store.read() as tx:
+            assert tx.user("anne") is None
+            assert tx.state_value("half") is None
+
+    def test_writers_for_one_therapist_never_lose_an_update(self, store: Store) -> None:
+        with store.write() as tx:
+            tx.set_state_value("counter", "0")
+
+        def increment() -> None:
+            with store.write("anne") as tx:
+                value = int(tx.state_value("counter") or "0")
+                tx.set_state_value("counter", str(value + 1))
+
+        threads = [threading.Thread(target=increment) for _ in range(12)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        with store.read() as tx:
+            assert tx.state_value("counter") == "12"
+
+    def test_a_therapists_lock_holds_a_second_writer_until_commit(self, store: Store) -> None:
+        holder_in = threading.Event()
+        waiter_in = threading.Event()
+        order: list[str] = []
+
+        def waiter() -> None:
+            holder_in.wait(10)
+            with store.write("anne") as tx:
+                order.append("waiter")
+                tx.set_state_value("who", "waiter")
+                waiter_in.set()
+
+        thread = threading.Thread(target=waiter)
+        thread.start()
+        with store.write("anne") as tx:
+            tx.set_state_value("who", "holder")
+            holder_in.set()
+            # The waiter must not get in while we hold anne's lock.
+            assert not waiter_in.wait(0.5)
+            order.append("holder")
+        thread.join(30)
+        assert order == ["holder", "waiter"]
+        with store.read() as tx:
+            assert tx.state_value("who") == "waiter"
+
+
+def test_an_unreachable_database_is_one_clear_line(tmp_path: object) -> None:
+    with pytest.raises(StoreError) as caught:
+        Store.connect("postgresql+psycopg://nobody:secret@127.0.0.1:9/nothing?connect_timeout=2")
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(
+        "cannot reach the database postgresql+psycopg://nobody:***@127.0.0.1:9/"
+    )
+    assert "secret" not in message
+
+
+def test_an_empty_database_asks_for_init(tmp_path: object) -> None:
+    store = Store.connect("sqlite://")
+    with pytest.raises(StoreError, match="run `caldav-bridge init` first"):
+        require_current(store.engine)
+    store.close()
+
+
+@pytest.mark.postgres
+def test_postgres_locks_are_per_therapist(postgres_url: str) -> None:
+    """On PostgreSQL, anne's lock does not hold up a write to marc's calendar."""
+    store = Store.connect(postgres_url)
+    marc_done = threading.Event()
+
+    def marc() -> None:
+        with store.write("marc") as tx:
+            tx.set_state_value("marc", "written")
+        marc_done.set()
+
+    with store.write("anne"):
+        thread = threading.Thread(target=marc)
+        thread.start()
+        assert marc_done.wait(10), "marc's write waited for anne's lock"
+    thread.join(10)
+    store.close()
+
+
+def test_clock_is_the_stores(sqlite_url: str) -> None:
+    fixed = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+    store = Store.connect(sqlite_url, clock=lambda: fixed)
+    with store.write() as tx:
+        tx.ensure_user("anne", "therapist")
+        tx.add_app_password("anne", "DAVx5", "h")
+    with store.read() as tx:
+        (password,) = tx.app_passwords("anne")
+    store.close()
+    assert password.created_at == fixed

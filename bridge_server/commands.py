@@ -101,7 +101,7 @@ def serve(
         "caldav-bridge serving %s on http://%s:%d/ (CalDAV at /dav/, database %s)",
         config.practice.name,
         host,
-        port,
+        int(server.effective_port),  # type: ignore[union-attr]
         runtime.store.dialect,
     )
     try:

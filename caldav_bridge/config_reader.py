@@ -43,6 +43,13 @@ class Table:
     def fail(self, name: str, problem: str) -> NoReturn:
         raise ConfigError(self.path, self.child_key(name) if name else self.key, problem)
 
+    def missing(self, name: str, expected: str) -> NoReturn:
+        """Fail for a missing key, naming a likely misspelling of it when there is one."""
+        for other in self.data:
+            if other != name and difflib.get_close_matches(other, [name], n=1, cutoff=0.75):
+                self.fail(other, f"unknown key; did you mean {show(name)}?")
+        self.fail(name, f"missing; expected {expected}")
+
     def has(self, name: str) -> bool:
         return name in self.data
 
@@ -54,7 +61,7 @@ class Table:
         value = self.raw(name)
         if value is None:
             if required:
-                self.fail(name, "missing table; expected a [" + self.child_key(name) + "] section")
+                self.missing(name, f"a [{self.child_key(name)}] section")
             value = {}
         if not isinstance(value, dict):
             self.fail(
@@ -76,7 +83,7 @@ class Table:
     def text(self, name: str, default: str | None = None, *, choices: Sequence[str] = ()) -> str:
         value = self.raw(name, default)
         if value is None:
-            self.fail(name, "missing; expected a text value")
+            self.missing(name, "a text value")
         if not isinstance(value, str):
             self.fail(name, f"{show(value)} is not text; expected a quoted string")
         if "\n" in value or "\r" in value:
@@ -90,7 +97,7 @@ class Table:
     ) -> int:
         value = self.raw(name, default)
         if value is None:
-            self.fail(name, f"missing; expected {what}")
+            self.missing(name, what)
         if isinstance(value, bool) or not isinstance(value, int):
             self.fail(name, f"{show(value)} is not a whole number; expected {what}")
         if not low <= value <= high:
@@ -106,7 +113,7 @@ class Table:
     def texts(self, name: str, default: Sequence[str] | None = None) -> list[str]:
         value = self.raw(name, None if default is None else list(default))
         if value is None:
-            self.fail(name, "missing; expected a list of strings")
+            self.missing(name, "a list of strings")
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             self.fail(name, f'{show(value)} is not a list of strings; expected e.g. ["a", "b"]')
         return list(value)

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from caldav_bridge.store import Store
 from caldav_bridge.store.database import create_engine
 from caldav_bridge.store.migrate import upgrade
+from tests.support.databases import admin_execute, with_database
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_CONFIG = REPO / "config" / "practice.toml"
@@ -69,22 +70,11 @@ def postgres_admin_url() -> Iterator[str]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def _admin_execute(admin_url: str, statement: str) -> None:
-    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.exec_driver_sql(statement)
-    engine.dispose()
-
-
-def _with_database(url: str, name: str) -> str:
-    return sa.make_url(url).set(database=name).render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="session")
 def postgres_template(postgres_admin_url: str) -> str:
     name = "caldav_bridge_template"
-    _admin_execute(postgres_admin_url, f"CREATE DATABASE {name}")
-    engine = create_engine(_with_database(postgres_admin_url, name))
+    admin_execute(postgres_admin_url, f"CREATE DATABASE {name}")
+    engine = create_engine(with_database(postgres_admin_url, name))
     upgrade(engine)
     engine.dispose()
     return name
@@ -94,9 +84,9 @@ def postgres_template(postgres_admin_url: str) -> str:
 def postgres_url(postgres_admin_url: str, postgres_template: str) -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for one test."""
     name = f"cb_{uuid.uuid4().hex[:16]}"
-    _admin_execute(postgres_admin_url, f"CREATE DATABASE {name} TEMPLATE {postgres_template}")
-    yield _with_database(postgres_admin_url, name)
-    _admin_execute(postgres_admin_url, f"DROP DATABASE {name} WITH (FORCE)")
+    admin_execute(postgres_admin_url, f"CREATE DATABASE {name} TEMPLATE {postgres_template}")
+    yield with_database(postgres_admin_url, name)
+    admin_execute(postgres_admin_url, f"DROP DATABASE {name} WITH (FORCE)")
 
 
 @pytest.fixture

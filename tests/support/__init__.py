@@ -1,0 +1,1 @@
+"""Helpers shared by integration and browser tests (real processes, real servers)."""

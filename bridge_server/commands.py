@@ -101,7 +101,7 @@ def serve(
         "caldav-bridge serving %s on http://%s:%d/ (CalDAV at /dav/, database %s)",
         config.practice.name,
         host,
-        int(server.effective_port),  # type: ignore[union-attr]
+        int(server.effective_port),
         runtime.store.dialect,
     )
     try:

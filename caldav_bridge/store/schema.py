@@ -135,7 +135,7 @@ changes = Table(
     Column("new_text", Text, nullable=True),
     Column("actor", String(64), nullable=False),
     Column("at", UTCDateTime, nullable=False),
-    Index(None, "collection_id", "seq"),
+    Index(None, "collection_path", "seq"),
 )
 
 patients = Table(

@@ -10,7 +10,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from caldav_bridge.errors import LoginError, StoreError
-from caldav_bridge.store import Store
+from caldav_bridge.store import Span, Store
+from caldav_bridge.store.calendar import CollectionExistsError
 from caldav_bridge.store.migrate import current_revision, head_revision, require_current
 from caldav_bridge.store.schema import metadata
 
@@ -211,3 +212,188 @@ def test_clock_is_the_stores(sqlite_url: str) -> None:
         (password,) = tx.app_passwords("anne")
     store.close()
     assert password.created_at == fixed
+
+
+ZURICH = timezone(timedelta(hours=1))
+
+
+def span(uid: str, start: str, end: str | None) -> Span:
+    return Span(
+        uid=uid,
+        component="VEVENT",
+        start_at=datetime.fromisoformat(start).replace(tzinfo=ZURICH),
+        end_at=datetime.fromisoformat(end).replace(tzinfo=ZURICH) if end else None,
+    )
+
+
+class TestCalendarContract:
+    def make_calendar(self, store: Store, path: str = "anne/appointments") -> None:
+        with store.write() as tx:
+            if tx.collection("anne") is None:
+                tx.create_collection("anne", "anne", "", {})
+            tx.create_collection(path, "anne", "VCALENDAR", {"D:displayname": "Rendez-vous"})
+
+    def test_collections_nest_under_their_principal(self, store: Store) -> None:
+        self.make_calendar(store)
+        self.make_calendar(store, "anne/private")
+        with store.read() as tx:
+            assert [c.path for c in tx.child_collections("")] == ["anne"]
+            children = tx.child_collections("anne")
+        assert [(c.path, c.tag) for c in children] == [
+            ("anne/appointments", "VCALENDAR"),
+            ("anne/private", "VCALENDAR"),
+        ]
+        assert children[0].props == {"D:displayname": "Rendez-vous"}
+
+    def test_creating_an_existing_collection_fails(self, store: Store) -> None:
+        self.make_calendar(store)
+        with pytest.raises(CollectionExistsError), store.write() as tx:
+            tx.create_collection("anne/appointments", "anne", "VCALENDAR", {})
+
+    def test_put_replace_delete_are_logged_with_old_and_new_text(self, store: Store) -> None:
+        self.make_calendar(store)
+        with store.write("anne") as tx:
+            first = tx.put_item(
+                "anne/appointments",
+                "a.ics",
+                "v1",
+                span("a", "2026-12-02 14:00", "2026-12-02 15:15"),
+                "anne",
+            )
+            second = tx.put_item(
+                "anne/appointments",
+                "a.ics",
+                "v2",
+                span("a", "2026-12-02 15:15", "2026-12-02 16:30"),
+                "patient",
+            )
+            tx.delete_item("anne/appointments", "a.ics", "anne")
+        assert first.etag != second.etag
+        with store.read() as tx:
+            log = [
+                (c.op, c.old_text, c.new_text, c.actor)
+                for c in tx.changes_since("anne/appointments", 0)
+            ]
+            assert tx.item("anne/appointments", "a.ics") is None
+        assert log == [
+            ("put", None, "v1", "anne"),
+            ("put", "v1", "v2", "patient"),
+            ("delete", "v2", None, "anne"),
+        ]
+
+    def test_sync_token_is_the_last_change(self, store: Store) -> None:
+        self.make_calendar(store)
+        with store.read() as tx:
+            assert tx.last_seq("anne/appointments") == 0
+        with store.write("anne") as tx:
+            tx.put_item(
+                "anne/appointments",
+                "a.ics",
+                "v1",
+                span("a", "2026-12-02 14:00", "2026-12-02 15:00"),
+                "anne",
+            )
+        with store.read() as tx:
+            token = tx.last_seq("anne/appointments")
+            assert tx.changes_since("anne/appointments", token) == []
+        with store.write("anne") as tx:
+            tx.put_item(
+                "anne/appointments",
+                "b.ics",
+                "v1",
+                span("b", "2026-12-03 14:00", "2026-12-03 15:00"),
+                "anne",
+            )
+        with store.read() as tx:
+            assert [c.href for c in tx.changes_since("anne/appointments", token)] == ["b.ics"]
+            assert tx.last_seq("anne/appointments") > token
+
+    def test_items_between_uses_the_series_span(self, store: Store) -> None:
+        self.make_calendar(store)
+        self.make_calendar(store, "anne/private")
+        with store.write("anne") as tx:
+            tx.put_item(
+                "anne/appointments",
+                "in.ics",
+                "x",
+                span("in", "2026-12-02 14:00", "2026-12-02 15:00"),
+                "anne",
+            )
+            tx.put_item(
+                "anne/appointments",
+                "before.ics",
+                "x",
+                span("before", "2026-11-02 14:00", "2026-12-01 00:00"),
+                "anne",
+            )
+            tx.put_item(
+                "anne/private", "weekly.ics", "x", span("weekly", "2025-01-06 08:00", None), "anne"
+            )
+            tx.put_item(
+                "anne/private",
+                "edge.ics",
+                "x",
+                span("edge", "2026-12-09 00:00", "2026-12-09 01:00"),
+                "anne",
+            )
+        window = (datetime(2026, 12, 1, tzinfo=ZURICH), datetime(2026, 12, 9, tzinfo=ZURICH))
+        with store.read() as tx:
+            found = tx.items_between(["anne/appointments", "anne/private"], *window)
+        assert sorted(i.uid for i in found) == ["in", "weekly"]
+
+    def test_moving_an_item_logs_both_collections(self, store: Store) -> None:
+        self.make_calendar(store)
+        self.make_calendar(store, "anne/private")
+        with store.write("anne") as tx:
+            tx.put_item(
+                "anne/private",
+                "m.ics",
+                "x",
+                span("m", "2026-12-02 14:00", "2026-12-02 15:00"),
+                "anne",
+            )
+            tx.move_item("anne/private", "m.ics", "anne/appointments", "n.ics", "anne")
+        with store.read() as tx:
+            assert tx.item("anne/private", "m.ics") is None
+            moved = tx.item("anne/appointments", "n.ics")
+            assert moved is not None and moved.uid == "m"
+            assert [c.op for c in tx.changes_since("anne/private", 0)] == ["put", "delete"]
+            assert [c.op for c in tx.changes_since("anne/appointments", 0)] == ["put"]
+
+    def test_deleting_a_collection_logs_each_item(self, store: Store) -> None:
+        self.make_calendar(store, "anne/private")
+        with store.write("anne") as tx:
+            tx.put_item(
+                "anne/private",
+                "a.ics",
+                "A",
+                span("a", "2026-12-02 14:00", "2026-12-02 15:00"),
+                "anne",
+            )
+            tx.delete_collection("anne/private", "anne")
+        with store.read() as tx:
+            assert tx.collection("anne/private") is None
+            deletes = [
+                (c.op, c.old_text) for c in tx.changes_since("anne/private", 0) if c.op == "delete"
+            ]
+        assert deletes == [("delete", "A")]
+
+    def test_a_rolled_back_write_leaves_no_change_row(self, store: Store) -> None:
+        self.make_calendar(store)
+
+        def failing_put() -> None:
+            with store.write("anne") as tx:
+                tx.put_item(
+                    "anne/appointments",
+                    "a.ics",
+                    "v1",
+                    span("a", "2026-12-02 14:00", "2026-12-02 15:00"),
+                    "anne",
+                )
+                raise RuntimeError("validation failed after the write")
+
+        with pytest.raises(RuntimeError):
+            failing_put()
+        with store.read() as tx:
+            assert tx.changes_after(0) == []
+            assert tx.item("anne/appointments", "a.ics") is None

@@ -44,7 +44,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('seq', name=op.f('pk_changes'))
     )
     with op.batch_alter_table('changes', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_changes_collection_id_seq'), ['collection_id', 'seq'], unique=False)
+        batch_op.create_index(batch_op.f('ix_changes_collection_path_seq'), ['collection_path', 'seq'], unique=False)
 
     op.create_table('collections',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -207,7 +207,7 @@ def downgrade() -> None:
 
     op.drop_table('collections')
     with op.batch_alter_table('changes', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_changes_collection_id_seq'))
+        batch_op.drop_index(batch_op.f('ix_changes_collection_path_seq'))
 
     op.drop_table('changes')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:

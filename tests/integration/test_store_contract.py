@@ -356,7 +356,8 @@ class TestCalendarContract:
         with store.read() as tx:
             assert tx.item("anne/private", "m.ics") is None
             moved = tx.item("anne/appointments", "n.ics")
-            assert moved is not None and moved.uid == "m"
+            assert moved is not None
+            assert moved.uid == "m"
             assert [c.op for c in tx.changes_since("anne/private", 0)] == ["put", "delete"]
             assert [c.op for c in tx.changes_since("anne/appointments", 0)] == ["put"]
 

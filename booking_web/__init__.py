@@ -20,8 +20,9 @@ def create_app(runtime: Runtime) -> Flask:
     )
     app.extensions["runtime"] = runtime
 
-    from booking_web import health, public
+    from booking_web import api, health, public
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     return app

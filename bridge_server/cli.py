@@ -8,9 +8,11 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import date, datetime
 from pathlib import Path
 
 from bridge_server import commands
+from caldav_bridge.availability import SlotQueryError
 from caldav_bridge.errors import ConfigError, LoginError, StoreError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -48,6 +50,15 @@ def _parser() -> argparse.ArgumentParser:
     passwd.add_argument("login")
     passwd.add_argument("--password-file", type=Path, help="read the password from a file")
 
+    slots = sub.add_parser(
+        "slots", parents=[common], help="print the slots a service offers (JSON)"
+    )
+    slots.add_argument("--service", required=True, help="service id, e.g. seance-75")
+    slots.add_argument("--therapist", default="any", help="a therapist's login, or any (default)")
+    slots.add_argument("--from", dest="first", required=True, type=_day, help="YYYY-MM-DD")
+    slots.add_argument("--days", type=int, default=7, help="number of days (default 7)")
+    slots.add_argument("--now", type=_moment, help="ISO 8601 instant to compute as of")
+
     db = sub.add_parser("db", parents=[common], help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", parents=[common], help="apply the schema migrations")
@@ -69,6 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreError as exc:
         print(f"caldav-bridge: database error: {exc}", file=sys.stderr)
         return EXIT_FAILURE
+    except SlotQueryError as exc:
+        print(f"caldav-bridge: --{exc.parameter}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except LoginError as exc:
         print(f"caldav-bridge: {exc}", file=sys.stderr)
         return EXIT_FAILURE
@@ -90,6 +104,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         commands.passwd(path, os.environ, args.login, password)
         print(f"Password set for {args.login}.")
         return EXIT_OK
+    if args.command == "slots":
+        print(
+            commands.slots(
+                path, os.environ, args.service, args.therapist, args.first, args.days, args.now
+            )
+        )
+        return EXIT_OK
     if args.command == "db":
         print(commands.db(path, os.environ, args.db_command))
         return EXIT_OK
@@ -97,6 +118,26 @@ def _dispatch(args: argparse.Namespace) -> int:
         commands.serve(path, os.environ, args.host, args.port, args.threads, not args.no_watcher)
         return EXIT_OK
     raise AssertionError(args.command)
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; expected YYYY-MM-DD") from None
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an instant; expected ISO 8601 with an offset, "
+            "e.g. 2026-11-30T08:00:00+01:00"
+        )
+    return moment
 
 
 def _read_secret_file(path: Path | None) -> str | None:

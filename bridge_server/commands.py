@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 from collections.abc import Mapping
+from datetime import date, datetime
 from pathlib import Path
 from types import FrameType
 
@@ -13,14 +15,16 @@ import waitress
 from bridge_server.background import BackgroundLoop
 from bridge_server.wsgi import build_runtime, config_path, open_store, wsgi_app
 from caldav_bridge.accounts import provision_accounts, require_user, set_password
+from caldav_bridge.availability import find_slots, slot_json, slot_query
 from caldav_bridge.config_loader import load_config
 from caldav_bridge.config_source import ConfigSource
 from caldav_bridge.passwords import generate_password
 from caldav_bridge.secret_key import secret_key
-from caldav_bridge.store.migrate import current_revision, head_revision, upgrade
+from caldav_bridge.store import utc_now
+from caldav_bridge.store.migrate import current_revision, head_revision, require_current, upgrade
 from caldav_bridge.watcher import Watcher
 
-__all__ = ["check_config", "config_path", "db", "init", "passwd", "serve"]
+__all__ = ["check_config", "config_path", "db", "init", "passwd", "serve", "slots"]
 
 log = logging.getLogger("caldav_bridge.serve")
 WATCH_INTERVAL = 5.0  # seconds between watcher passes inside `serve`
@@ -63,6 +67,27 @@ def passwd(path: Path, environ: Mapping[str, str], login: str, password: str) ->
     require_user(store, login)
     set_password(store, login, password, actor="cli")
     store.close()
+
+
+def slots(
+    path: Path,
+    environ: Mapping[str, str],
+    service: str,
+    therapist: str,
+    first: date,
+    days: int,
+    now: datetime | None,
+) -> str:
+    """The slots as the JSON list the API returns."""
+    source = ConfigSource(path)
+    config = source.current()
+    query = slot_query(config, service, therapist, first, days)
+    store = open_store(source, environ)
+    require_current(store.engine)
+    with store.read() as tx:
+        found = find_slots(tx, config, query, now or utc_now())
+    store.close()
+    return json.dumps([slot_json(slot) for slot in found], indent=2)
 
 
 def db(path: Path, environ: Mapping[str, str], action: str) -> str:

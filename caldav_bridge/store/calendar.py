@@ -172,13 +172,16 @@ class CalendarQueries(TxBase):
     ) -> list[Item]:
         """Items whose series span meets ``[start, end)``: candidates, from the time index.
 
+        A span ending exactly at ``start`` is included, so zero-length events at ``start`` are
+        found (RFC 4791 time-range rules); callers filter occurrences exactly.
+
         One query for any number of collections; callers expand recurrences and filter
         occurrences exactly.
         """
         query = _items_query().where(
             collections.c.path.in_(list(collection_paths)),
             items.c.start_at < end,
-            sa.or_(items.c.end_at.is_(None), items.c.end_at > start),
+            sa.or_(items.c.end_at.is_(None), items.c.end_at >= start),
         )
         return [_item(r) for r in self.conn.execute(query)]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import http.client
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,13 +77,24 @@ def test_the_landing_page_names_the_practice(demo: tuple[str, str]) -> None:
     assert "Séance (75 min)" in response.text
 
 
-def test_an_oversized_dav_request_is_refused_before_radicale(demo: tuple[str, str]) -> None:
+def test_an_oversized_dav_request_is_refused_before_its_body_is_read(
+    demo: tuple[str, str],
+) -> None:
     base_url, password = demo
-    body = b"x" * (11 * 1024 * 1024)  # the demo allows 10 MiB
-    response = requests.put(
-        f"{base_url}/dav/anne/big.ics", data=body, auth=("anne", password), timeout=30
-    )
-    assert response.status_code == 413
+    host, port = base_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        connection.putrequest("PUT", "/dav/anne/appointments/big.ics")
+        token = base64.b64encode(f"anne:{password}".encode()).decode()
+        connection.putheader("Authorization", f"Basic {token}")
+        connection.putheader("Content-Type", "text/calendar")
+        connection.putheader("Content-Length", str(50 * 1024 * 1024))  # the demo allows 10 MiB
+        connection.endheaders()  # and no body: the answer must not wait for it
+        response = connection.getresponse()
+        assert response.status == 413
+    finally:
+        connection.close()
+    assert health(base_url)["status"] == "ok"
 
 
 def test_serve_refuses_a_bad_configuration_with_one_line(practice_toml: Path) -> None:

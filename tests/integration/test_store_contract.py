@@ -311,35 +311,22 @@ class TestCalendarContract:
     def test_items_between_uses_the_series_span(self, store: Store) -> None:
         self.make_calendar(store)
         self.make_calendar(store, "anne/private")
+        put = [
+            ("anne/appointments", "in", "2026-12-02 14:00", "2026-12-02 15:00"),
+            ("anne/appointments", "before", "2026-11-02 14:00", "2026-11-30 23:59"),
+            ("anne/appointments", "at-start", "2026-12-01 00:00", "2026-12-01 00:00"),
+            ("anne/private", "weekly", "2025-01-06 08:00", None),
+            ("anne/private", "at-end", "2026-12-09 00:00", "2026-12-09 01:00"),
+        ]
         with store.write("anne") as tx:
-            tx.put_item(
-                "anne/appointments",
-                "in.ics",
-                "x",
-                span("in", "2026-12-02 14:00", "2026-12-02 15:00"),
-                "anne",
-            )
-            tx.put_item(
-                "anne/appointments",
-                "before.ics",
-                "x",
-                span("before", "2026-11-02 14:00", "2026-12-01 00:00"),
-                "anne",
-            )
-            tx.put_item(
-                "anne/private", "weekly.ics", "x", span("weekly", "2025-01-06 08:00", None), "anne"
-            )
-            tx.put_item(
-                "anne/private",
-                "edge.ics",
-                "x",
-                span("edge", "2026-12-09 00:00", "2026-12-09 01:00"),
-                "anne",
-            )
+            for path, uid, start, end in put:
+                tx.put_item(path, f"{uid}.ics", "x", span(uid, start, end), "anne")
         window = (datetime(2026, 12, 1, tzinfo=ZURICH), datetime(2026, 12, 9, tzinfo=ZURICH))
         with store.read() as tx:
             found = tx.items_between(["anne/appointments", "anne/private"], *window)
-        assert sorted(i.uid for i in found) == ["in", "weekly"]
+            only_private = tx.items_between(["anne/private"], *window)
+        assert sorted(i.uid for i in found) == ["at-start", "in", "weekly"]
+        assert [i.uid for i in only_private] == ["weekly"]
 
     def test_moving_an_item_logs_both_collections(self, store: Store) -> None:
         self.make_calendar(store)

@@ -9,7 +9,7 @@ CONFIG ?= config/practice.toml
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: demo test lint typecheck pytest clean
+.PHONY: demo test lint typecheck pytest bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ pytest: $(VENV)/.test
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+bench: $(VENV)/.test
+	$(BIN)/python bench/bench_slots.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

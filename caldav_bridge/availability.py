@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import icalendar
 
@@ -158,12 +159,49 @@ def busy_by_therapist(
         for collection in tx.child_collections(login)
         if collection.tag == "VCALENDAR"
     }
-    calendars: dict[str, list[icalendar.Calendar]] = {login: [] for login in therapists}
+    busy: dict[str, set[Interval]] = {login: set() for login in therapists}
+    buckets = _buckets(*window)
+    tz_name = config.practice.timezone_name
+    start, end = as_utc(window[0]), as_utc(window[1])
     for item in tx.items_between(owners, *window):
-        if item.component == "VEVENT":
-            calendars[owners[item.collection_path]].append(_parsed(item.etag, item.text))
-    tz = config.practice.tz
-    return {login: busy_intervals(cals, *window, tz) for login, cals in calendars.items()}
+        if item.component != "VEVENT":
+            continue
+        found = busy[owners[item.collection_path]]
+        for bucket in buckets:
+            found.update(
+                interval
+                for interval in _item_busy(item.etag, item.text, bucket, tz_name)
+                if as_utc(interval.start) < end and as_utc(interval.end) > start
+            )
+    return {login: sorted(found, key=lambda i: as_utc(i.start)) for login, found in busy.items()}
+
+
+def clear_caches() -> None:
+    """Forget parsed calendars and expanded busy time (for benchmarks of a cold start)."""
+    _parsed.cache_clear()
+    _item_busy.cache_clear()
+
+
+# Busy time is expanded per item and per aligned bucket of days, and cached by content: a
+# recurring series is expanded once per bucket instead of from its first occurrence at every
+# request. Items are immutable by etag (a content hash), so the cache is never stale.
+_BUCKET = timedelta(days=32)
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _buckets(start: datetime, end: datetime) -> list[datetime]:
+    """The starts of the aligned buckets that cover ``[start, end)``."""
+    first = _EPOCH + ((as_utc(start) - _EPOCH) // _BUCKET) * _BUCKET
+    found = [first]
+    while found[-1] + _BUCKET < as_utc(end):
+        found.append(found[-1] + _BUCKET)
+    return found
+
+
+@lru_cache(maxsize=32768)
+def _item_busy(etag: str, text: str, bucket: datetime, tz_name: str) -> tuple[Interval, ...]:
+    calendar = _parsed(etag, text)
+    return tuple(busy_intervals([calendar], bucket, bucket + _BUCKET, ZoneInfo(tz_name)))
 
 
 def _window(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from booking_web import create_app
-from caldav_bridge.availability import find_slots, slot_query
+from caldav_bridge.availability import find_slots, slot_at, slot_query
 from caldav_bridge.config_loader import load_config
 from caldav_bridge.config_source import ConfigSource
 from caldav_bridge.runtime import Runtime
@@ -216,3 +216,39 @@ def test_the_api_names_the_bad_parameter(
     assert body["parameter"] == parameter
     assert body["error"] == ("not_found" if status == 404 else "invalid_parameter")
     assert body["message"]
+
+
+def test_date_exceptions_close_days_and_change_hours(store: Store) -> None:
+    # Demo: anne is away from 2026-12-24 to 2027-01-03; marc works 09:00-12:00 on 2026-12-31.
+    assert starts(store, "seance-75", "anne", "2026-12-28", days=5) == []
+    assert starts(store, "seance-75", "marc", "2026-12-31") == [
+        "31 09:00 marc",
+        "31 10:15 marc",
+        "31 11:30 marc",
+    ]
+    assert starts(store, "seance-75", "anne", "2027-01-04")[:2] == [
+        "04 08:00 anne",
+        "04 09:15 anne",
+    ]
+
+
+def test_the_booking_recheck_accepts_only_an_offered_start(store: Store) -> None:
+    config = load_config(DEMO)
+    service = config.services["seance-75"]
+    on_grid = datetime(2026, 12, 2, 15, 15, tzinfo=ZURICH)
+    with store.read() as tx:
+        slot = slot_at(tx, config, service, "anne", on_grid, NOW)
+        off_grid = slot_at(tx, config, service, "anne", on_grid + timedelta(minutes=15), NOW)
+        too_soon = slot_at(tx, config, service, "anne", on_grid, on_grid - timedelta(hours=1))
+    assert slot is not None
+    assert (slot.start, slot.end, slot.therapist) == (
+        on_grid,
+        on_grid + timedelta(minutes=75),
+        "anne",
+    )
+    assert off_grid is None
+    assert too_soon is None  # inside the two hours' minimum notice
+
+    put_ics(store, "anne/private", event("dentist", "20261202T160000", "20261202T163000"))
+    with store.read() as tx:
+        assert slot_at(tx, config, service, "anne", on_grid, NOW) is None

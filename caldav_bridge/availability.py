@@ -129,11 +129,19 @@ def find_slots(tx: Tx, config: Config, query: SlotQuery, now: datetime) -> list[
 
 
 def slot_at(
-    tx: Tx, config: Config, service: ServiceConfig, therapist: str, start: datetime, now: datetime
+    tx: Tx,
+    config: Config,
+    service: ServiceConfig,
+    therapist: str,
+    start: datetime,
+    now: datetime,
+    *,
+    moving: str | None = None,
 ) -> Slot | None:
     """The slot of ``therapist`` starting at ``start`` if the engine offers it now.
 
     For the re-check inside a booking's write transaction (which holds the therapist's lock).
+    ``moving`` is the UID of an appointment being rescheduled: its own time does not block.
     """
     tz = config.practice.tz
     day = start.astimezone(tz).date()
@@ -144,13 +152,18 @@ def slot_at(
     window = _window({therapist: periods}, service)
     if window is None:
         return None
-    busy = busy_by_therapist(tx, (therapist,), window, config)[therapist]
+    busy = busy_by_therapist(tx, (therapist,), window, config, ignore_uid=moving)[therapist]
     rule, limits = slot_rule(service), booking_window(config.booking)
     return offered_slot(start, periods, busy, rule, limits, now, therapist)
 
 
 def busy_by_therapist(
-    tx: Tx, therapists: Sequence[str], window: tuple[datetime, datetime], config: Config
+    tx: Tx,
+    therapists: Sequence[str],
+    window: tuple[datetime, datetime],
+    config: Config,
+    *,
+    ignore_uid: str | None = None,
 ) -> dict[str, list[Interval]]:
     """Each therapist's busy time in ``window``, from all their calendars, in one query."""
     owners = {
@@ -164,7 +177,7 @@ def busy_by_therapist(
     tz_name = config.practice.timezone_name
     start, end = as_utc(window[0]), as_utc(window[1])
     for item in tx.items_between(owners, *window):
-        if item.component != "VEVENT":
+        if item.component != "VEVENT" or item.uid == ignore_uid:
             continue
         found = busy[owners[item.collection_path]]
         for bucket in buckets:

@@ -17,19 +17,40 @@ from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
 
+from caldav_bridge.store.appointments import Appointment, AppointmentQueries
 from caldav_bridge.store.calendar import CalendarQueries, Change, Collection, Item, Span
 from caldav_bridge.store.database import create_engine, open_transaction, ping
+from caldav_bridge.store.patients import Patient, PatientDetails, PatientQueries
 from caldav_bridge.store.records import AuditQueries, StateQueries
 from caldav_bridge.store.users import AppPassword, User, UserQueries
 
-__all__ = ["AppPassword", "Change", "Collection", "Item", "Span", "Store", "Tx", "User"]
+__all__ = [
+    "AppPassword",
+    "Appointment",
+    "Change",
+    "Collection",
+    "Item",
+    "Patient",
+    "PatientDetails",
+    "Span",
+    "Store",
+    "Tx",
+    "User",
+]
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class Tx(UserQueries, CalendarQueries, StateQueries, AuditQueries):
+class Tx(
+    UserQueries,
+    PatientQueries,
+    AppointmentQueries,
+    CalendarQueries,
+    StateQueries,
+    AuditQueries,
+):
     """Everything one transaction can read or write."""
 
 

@@ -172,6 +172,7 @@ appointments = Table(
     Column("created_by", String(64), nullable=False),  # "patient", a login, or "admin"
     Column("sms_enabled", Boolean, nullable=False, default=True),
     Column("version", Integer, nullable=False, default=1),  # bumps invalidate manage links
+    Column("message", Text, nullable=False, default=""),  # the patient's note to the therapist
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Index(None, "therapist", "start_at"),

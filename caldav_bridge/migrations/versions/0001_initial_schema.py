@@ -145,6 +145,7 @@ def upgrade() -> None:
     sa.Column('created_by', sa.String(length=64), nullable=False),
     sa.Column('sms_enabled', sa.Boolean(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('message', sa.Text(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], name=op.f('fk_appointments_patient_id_patients'), ondelete='SET NULL'),

@@ -50,3 +50,13 @@ def read_manage_token(secret_key: str, token: str, max_age: timedelta) -> LinkTa
     ):
         raise InvalidLinkError(expired=False)
     return LinkTarget(uid=data["u"], version=data["v"])
+
+
+def manage_url(public_url: str, secret_key: str, uid: str, version: int) -> str:
+    """The patient's link to see, modify or cancel one appointment (in emails and SMS)."""
+    return f"{public_url.rstrip('/')}/manage/{manage_token(secret_key, uid, version)}"
+
+
+def manage_link_max_age(horizon: timedelta) -> timedelta:
+    """How long a manage link works: the booking horizon plus a month."""
+    return horizon + timedelta(days=31)

@@ -1,15 +1,16 @@
 """The configuration as the running processes see it: reloaded when the file changes.
 
-A hand edit of ``practice.toml`` takes effect without a restart: `current()` looks at the
-file's modification time and size at most once per `interval` and reloads when they change.
+A hand edit of ``practice.toml`` takes effect without a restart: `current()` reads the file at
+most once per `interval` and reloads it when its content changed (content, not modification
+time: a same-size edit within one timestamp tick must not be missed; the file is small).
 A reload that fails keeps the last good configuration and records the error, so a typo in the
 file never takes the practice offline; `check-config` and the admin panel show the error.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -39,12 +40,11 @@ class ConfigSource:
         self._checked = monotonic()
         self.last_error: ConfigError | None = None
 
-    def _stat(self) -> tuple[int, int]:
+    def _stat(self) -> str:
         try:
-            st = os.stat(self.path)
+            return hashlib.sha256(self.path.read_bytes()).hexdigest()
         except OSError:
-            return (0, 0)
-        return (st.st_mtime_ns, st.st_size)
+            return ""
 
     def current(self) -> Config:
         now = self._monotonic()

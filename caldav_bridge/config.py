@@ -47,6 +47,7 @@ class ServerConfig:
     public_url: str
     secret_key_env: str
     config_read_only: bool
+    trusted_proxy: str
     max_request_bytes: int
     max_resource_bytes: int
 

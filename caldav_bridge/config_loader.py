@@ -6,6 +6,7 @@ reader; every value goes through `config_reader.Table`, so errors name file, key
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import tomllib
 import zoneinfo
@@ -127,6 +128,7 @@ def read_server(t: Table, base: Path) -> ServerConfig:
         public_url=t.text("public_url", "http://127.0.0.1:8080").rstrip("/"),
         secret_key_env=t.env_name("secret_key_env", "CALDAV_BRIDGE_SECRET_KEY") or "",
         config_read_only=t.boolean("config_read_only", False),
+        trusted_proxy=_address(t, "trusted_proxy"),
         max_request_bytes=t.integer("max_request_mib", 10, low=1, high=1024, what="MiB") * MiB,
         max_resource_bytes=t.integer("max_resource_kib", 1024, low=16, high=65536, what="KiB")
         * 1024,
@@ -345,6 +347,16 @@ def read_web(t: Table) -> WebConfig:
     web = WebConfig(booking_rate_limit=rate)
     t.done()
     return web
+
+
+def _address(t: Table, name: str) -> str:
+    found = t.text(name, "")
+    if found:
+        try:
+            ipaddress.ip_address(found)
+        except ValueError:
+            t.fail(name, f'{show(found)} is not an IP address; expected e.g. "127.0.0.1"')
+    return found
 
 
 def _minutes(delta: timedelta) -> int:

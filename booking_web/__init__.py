@@ -20,9 +20,16 @@ def create_app(runtime: Runtime) -> Flask:
     )
     app.extensions["runtime"] = runtime
 
-    from booking_web import api, health, public
+    from booking_web import api, booking_pages, feeds, health, i18n, manage, public, security
 
+    i18n.init_app(app)
+    security.init_app(app)
+    security.csrf_exempt(app, api.bp)
+    public.init_app(app)
     app.register_blueprint(public.bp)
+    app.register_blueprint(booking_pages.bp)
+    app.register_blueprint(manage.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(feeds.bp)
     return app

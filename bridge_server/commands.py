@@ -19,6 +19,7 @@ from caldav_bridge.availability import find_slots, slot_json, slot_query
 from caldav_bridge.config_loader import load_config
 from caldav_bridge.config_source import ConfigSource
 from caldav_bridge.passwords import generate_password
+from caldav_bridge.provisioning import provision_calendars
 from caldav_bridge.secret_key import secret_key
 from caldav_bridge.store import utc_now
 from caldav_bridge.store.migrate import current_revision, head_revision, require_current, upgrade
@@ -42,6 +43,7 @@ def init(path: Path, environ: Mapping[str, str], *, demo: bool, admin_password: 
     upgrade(store.engine)
     secret_key(store, config.server.secret_key_env, environ)
     done = provision_accounts(store, config, admin_password)
+    provision_calendars(store, config)
     lines = [f"Database ready (schema {head_revision()}); data in {config.server.data_dir}."]
     if done.created:
         lines.append(f"Logins created: {', '.join(done.created)}.")
@@ -99,6 +101,18 @@ def db(path: Path, environ: Mapping[str, str], action: str) -> str:
     return f"Schema revision: {revision or 'none (empty database)'} (newest: {head_revision()})"
 
 
+def _proxy_settings(trusted: str) -> dict[str, object]:
+    """Waitress settings so that client addresses behind a trusted reverse proxy are real."""
+    if not trusted:
+        return {}
+    return {
+        "trusted_proxy": trusted,
+        "trusted_proxy_count": 1,
+        "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"},
+        "clear_untrusted_proxy_headers": True,
+    }
+
+
 def serve(
     path: Path, environ: Mapping[str, str], host: str, port: int, threads: int, watcher: bool
 ) -> None:
@@ -111,6 +125,7 @@ def serve(
         threads=threads,
         max_request_body_size=config.server.max_request_bytes,
         ident="caldav-bridge",
+        **_proxy_settings(config.server.trusted_proxy),
     )
     loop = BackgroundLoop("watcher", Watcher(runtime.store).run_once, runtime.clock, WATCH_INTERVAL)
     if watcher:

@@ -13,6 +13,7 @@ from pathlib import Path
 from booking_web import create_app
 from bridge_server.dispatch import Dispatcher
 from caldav_bridge.config_source import ConfigSource
+from caldav_bridge.provisioning import provision_calendars
 from caldav_bridge.runtime import Runtime
 from caldav_bridge.secret_key import secret_key
 from caldav_bridge.store import Store, utc_now
@@ -40,6 +41,7 @@ def build_runtime(path: Path, environ: Mapping[str, str]) -> Runtime:
     store = open_store(source, environ)
     require_current(store.engine)
     key = secret_key(store, source.current().server.secret_key_env, environ)
+    provision_calendars(store, source.current())
     return Runtime(config_source=source, store=store, secret_key=key, clock=utc_now)
 
 
@@ -47,7 +49,11 @@ def wsgi_app(runtime: Runtime) -> Dispatcher:
     config = runtime.config
     server = config.server
     dav = make_application(
-        runtime.store, server.data_dir, server.max_request_bytes, server.max_resource_bytes
+        runtime.store,
+        server.data_dir,
+        server.max_request_bytes,
+        server.max_resource_bytes,
+        timezone=lambda: runtime.config.practice.tz,
     )
     return Dispatcher(dav, create_app(runtime), server.max_request_bytes)
 

@@ -1,20 +1,47 @@
-"""Account use-cases: provisioning logins from the configuration, passwords, authentication."""
+"""Account use-cases: provisioning logins, passwords, per-device app passwords, logging in.
+
+Main passwords are hashed with argon2id (`caldav_bridge.passwords`). App passwords are
+generated here with about 92 random bits, shown once, and kept as a SHA-256 digest: a secret
+that cannot be guessed needs no slow hash, and checking a login against all of a therapist's
+devices then costs one argon2 verification (the main password's), never one per device.
+
+`Authenticator` is what calendar apps log in through (`radicale_plugin.auth`): throttled
+(`caldav_bridge.login_throttle`), with a short success cache keyed on the credentials as
+stored, which are read again on every request; see its docstring.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import math
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from caldav_bridge.config import Config
 from caldav_bridge.errors import LoginError
+from caldav_bridge.login_throttle import LoginThrottle, Verdict, client_key
 from caldav_bridge.passwords import (
+    MAX_LENGTH,
     check_acceptable,
     generate_password,
     hash_password,
     verify_password,
 )
-from caldav_bridge.store import Store, User
+from caldav_bridge.store import AppPassword, Store, User
+from caldav_bridge.store.users import Role
 
 ADMIN = "admin"
+MAX_LOGIN_LENGTH = 64
+MAX_LABEL_LENGTH = 100
+DIGEST_PREFIX = "sha256:"
+SUCCESS_CACHE_SECONDS = 60.0
+SUCCESS_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -52,33 +79,12 @@ def provision_accounts(
 
 
 def set_password(store: Store, login: str, password: str, actor: str) -> None:
-    """Set ``login``'s password (after checking it is acceptable)."""
+    """Set ``login``'s password (after checking it is acceptable); applies at once everywhere."""
     check_acceptable(password)
     hashed = hash_password(password)  # outside the transaction: argon2 is slow on purpose
     with store.write() as tx:
         tx.set_password_hash(login, hashed)
         tx.audit(actor, "password.set", login)
-
-
-def authenticate(store: Store, login: str, password: str) -> User | None:
-    """The active user whose password or a live app password matches, else None.
-
-    An unknown login costs one argon2 verification like a known one.
-    """
-    with store.read() as tx:
-        user = tx.user(login)
-        app_passwords = tx.app_passwords(login) if user is not None else []
-    if user is None or not user.active:
-        verify_password(None, password)
-        return None
-    if verify_password(user.password_hash, password):
-        return user
-    for app_password in app_passwords:
-        if verify_password(app_password.password_hash, password):
-            with store.write() as tx:
-                tx.touch_app_password(app_password.id)
-            return user
-    return None
 
 
 def require_user(store: Store, login: str) -> User:
@@ -87,3 +93,209 @@ def require_user(store: Store, login: str) -> User:
     if user is None:
         raise LoginError(f"no login {login!r}; known logins are created by `caldav-bridge init`")
     return user
+
+
+# -- app passwords ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewAppPassword:
+    """A created app password: ``secret`` is shown to the therapist once and never stored."""
+
+    id: int
+    label: str
+    secret: str
+
+
+@dataclass(frozen=True)
+class AppPasswordInfo:
+    id: int
+    label: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+def create_app_password(store: Store, login: str, label: str, actor: str) -> NewAppPassword:
+    """A new app password for one device of ``login``, e.g. label "iPhone"."""
+    label = " ".join(label.split())
+    if not label or len(label) > MAX_LABEL_LENGTH:
+        raise LoginError(f"a device name needs 1 to {MAX_LABEL_LENGTH} characters")
+    secret = generate_password()
+    with store.write() as tx:
+        found = tx.user(login)
+        if found is None or not found.active:
+            raise LoginError(f"no active login {login!r}")
+        password_id = tx.add_app_password(login, label, app_password_digest(secret))
+        tx.audit(actor, "app_password.create", login, f"id={password_id}")
+    return NewAppPassword(id=password_id, label=label, secret=secret)
+
+
+def list_app_passwords(store: Store, login: str) -> list[AppPasswordInfo]:
+    """``login``'s live app passwords (never their digests)."""
+    with store.read() as tx:
+        found = tx.app_passwords(login)
+    return [AppPasswordInfo(p.id, p.label, p.created_at, p.last_used_at) for p in found]
+
+
+def revoke_app_password(store: Store, login: str, password_id: int, actor: str) -> bool:
+    """Revoke one of ``login``'s app passwords; it stops working with the next request."""
+    with store.write() as tx:
+        done = tx.revoke_app_password(login, password_id)
+        if done:
+            tx.audit(actor, "app_password.revoke", login, f"id={password_id}")
+    return done
+
+
+def app_password_digest(secret: str) -> str:
+    return DIGEST_PREFIX + hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _app_password_matches(stored: str, secret: str) -> bool:
+    if stored.startswith(DIGEST_PREFIX):
+        return hmac.compare_digest(stored, app_password_digest(secret))
+    return verify_password(stored, secret)  # an argon2 hash, if one was ever stored
+
+
+# -- logging in ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What a login is checked against, read afresh for every attempt."""
+
+    user: User | None  # None: unknown or deactivated
+    app_passwords: tuple[AppPassword, ...]
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever the password, an app password or the user's state changes."""
+        if self.user is None:
+            return "none"
+        parts = [str(self.user.id), self.user.password_hash or ""]
+        parts += [f"{p.id}:{p.password_hash}" for p in self.app_passwords]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: User | None
+    retry_after: int = 0  # seconds; set when the throttle refused the attempt unchecked
+    checked: bool = True  # False: refused without checking (throttled, or known wrong)
+
+    @property
+    def throttled(self) -> bool:
+        return self.retry_after > 0
+
+
+def authenticate(store: Store, login: str, password: str) -> User | None:
+    """The active user whose password or a live app password matches, else None.
+
+    Unthrottled and uncached: for the command line and tests. An unknown login costs one
+    argon2 verification like a known one.
+    """
+    credentials = read_credentials(store, login)
+    matched, _app_id = _verify(credentials, password)
+    return credentials.user if matched else None
+
+
+def read_credentials(store: Store, login: str) -> Credentials:
+    if not login or len(login) > MAX_LOGIN_LENGTH:
+        return Credentials(None, ())
+    with store.read() as tx:
+        user = tx.user(login)
+        if user is None or not user.active:
+            return Credentials(None, ())
+        return Credentials(user, tuple(tx.app_passwords(login)))
+
+
+def _verify(credentials: Credentials, password: str) -> tuple[bool, int | None]:
+    """(matched, id of the matching app password); exactly one argon2 verification."""
+    user = credentials.user
+    if len(password) > MAX_LENGTH:
+        return False, None  # can never have been set; the caller's constant time pads this
+    main = verify_password(user.password_hash if user else None, password)
+    if main:
+        return True, None
+    for app_password in credentials.app_passwords:
+        if _app_password_matches(app_password.password_hash, password):
+            return True, app_password.id
+    return False, None
+
+
+class Authenticator:
+    """Logins from calendar apps: throttled, one argon2 per check, briefly cached.
+
+    For every attempt the credentials are read from the store (one short read transaction):
+    a success is cached for ``cache_seconds`` under a keyed digest of login, password and the
+    stored credentials' fingerprint, so a password change, a new or revoked app password or a
+    deactivation, made by any process, misses the cache on the very next request. The cache
+    holds no password, only digests under a key that never leaves this process.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        throttle: LoginThrottle | None = None,
+        *,
+        cache_seconds: float = SUCCESS_CACHE_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.throttle = throttle or LoginThrottle()
+        self.cache_seconds = cache_seconds
+        self.monotonic = monotonic
+        self._key = secrets.token_bytes(32)
+        self._lock = threading.Lock()
+        self._successes: OrderedDict[str, float] = OrderedDict()  # digest -> expiry
+        self._roles: dict[str, Role] = {}
+
+    def login(self, login: str, password: str, address: str | None) -> LoginResult:
+        credentials = read_credentials(self.store, login)
+        digest = self._digest(login, password, credentials.fingerprint)
+        client = client_key(address)
+        now = self.monotonic()
+        decision = self.throttle.decide(login, client, digest, now)
+        if decision.verdict is Verdict.KNOWN_WRONG:
+            return LoginResult(None, checked=False)
+        if decision.verdict is Verdict.THROTTLED:
+            wait = max(1, math.ceil(decision.retry_after))
+            return LoginResult(None, retry_after=wait, checked=False)
+        if credentials.user is not None and self._cached(digest, now):
+            return LoginResult(credentials.user)
+        matched, app_id = _verify(credentials, password)
+        if not matched or credentials.user is None:
+            self.throttle.failed(login, client, digest, now)
+            return LoginResult(None)
+        self.throttle.succeeded(login, client, now)
+        self._remember(digest, credentials.user, now)
+        if app_id is not None:
+            with self.store.write() as tx:
+                tx.touch_app_password(app_id)
+        return LoginResult(credentials.user)
+
+    def role_of(self, login: str) -> Role | None:
+        """The role of a login that logged in through this authenticator (else the store's)."""
+        with self._lock:
+            role = self._roles.get(login)
+        if role is not None:
+            return role
+        with self.store.read() as tx:
+            user = tx.user(login)
+        return user.role if user is not None and user.active else None
+
+    def _digest(self, login: str, password: str, fingerprint: str) -> str:
+        message = "\0".join((login, password, fingerprint)).encode("utf-8", "surrogatepass")
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+
+    def _cached(self, digest: str, now: float) -> bool:
+        with self._lock:
+            expiry = self._successes.get(digest)
+            return expiry is not None and now < expiry
+
+    def _remember(self, digest: str, user: User, now: float) -> None:
+        with self._lock:
+            self._roles[user.login] = user.role
+            self._successes.pop(digest, None)
+            self._successes[digest] = now + self.cache_seconds
+            while len(self._successes) > SUCCESS_CACHE_SIZE:
+                self._successes.popitem(last=False)

@@ -102,8 +102,13 @@ def booking_window(policy: BookingPolicy) -> BookingWindow:
     return BookingWindow(minimum_notice=policy.minimum_notice, horizon=policy.horizon)
 
 
-def find_slots(tx: Tx, config: Config, query: SlotQuery, now: datetime) -> list[Slot]:
-    """The slots of ``query`` as of ``now``, sorted, each naming its therapist."""
+def find_slots(
+    tx: Tx, config: Config, query: SlotQuery, now: datetime, *, moving: str | None = None
+) -> list[Slot]:
+    """The slots of ``query`` as of ``now``, sorted, each naming its therapist.
+
+    ``moving`` is the UID of an appointment being rescheduled: its own time does not block.
+    """
     tz = config.practice.tz
     last = query.first + timedelta(days=query.days - 1)
     periods = {
@@ -119,7 +124,7 @@ def find_slots(tx: Tx, config: Config, query: SlotQuery, now: datetime) -> list[
     window = _window(periods, query.service)
     if window is None:
         return []
-    busy = busy_by_therapist(tx, query.therapists, window, config)
+    busy = busy_by_therapist(tx, query.therapists, window, config, ignore_uid=moving)
     return slots_for_therapists(
         {login: (periods[login], busy[login]) for login in query.therapists},
         slot_rule(query.service),

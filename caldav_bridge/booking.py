@@ -89,17 +89,28 @@ def book(
     now: datetime,
     new_uid: Callable[[], str] = lambda: str(uuid.uuid4()),
 ) -> Booking:
-    """Book ``request`` or raise `SlotTakenError` / `UnknownChoiceError`."""
+    """Book ``request`` or raise `SlotTakenError` / `UnknownChoiceError`.
+
+    Idempotent for the UID ``new_uid`` gives: a replayed form that carries its UID gets the
+    first booking back, also when the two submissions race (the second waits for the
+    therapist's lock, then finds the appointment).
+    """
     service = _service(config, request.service)
+    uid = new_uid()
     for therapist in _candidates(config, service, request.therapist):
         locks = [therapist]
         if request.patient.email:  # two first bookings of one new patient: one record
             locks.append(f"patient:{request.patient.email.lower()}")
         with store.write(*locks) as tx:
+            done = tx.appointment(uid)
+            if done is not None:
+                patient = tx.patient(done.patient_id) if done.patient_id else None
+                if patient is not None:
+                    return Booking(done, patient)
             slot = slot_at(tx, config, service, therapist, request.start, now)
             if slot is None:
                 continue
-            return _write_booking(tx, config, request, service, slot, new_uid())
+            return _write_booking(tx, config, request, service, slot, uid)
     raise SlotTakenError("slot taken")
 
 

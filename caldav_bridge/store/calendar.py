@@ -53,6 +53,7 @@ class Item:
     text: str
     start_at: datetime
     end_at: datetime | None
+    updated_at: datetime
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,16 @@ class CalendarQueries(TxBase):
         query = _items_query().where(collections.c.path == collection_path).order_by(items.c.href)
         return [_item(r) for r in self.conn.execute(query)]
 
+    def item_hrefs(self, collection_path: str) -> list[str]:
+        """The hrefs of a collection's items, without loading their text."""
+        query = (
+            sa.select(items.c.href)
+            .join(collections, collections.c.id == items.c.collection_id)
+            .where(collections.c.path == collection_path)
+            .order_by(items.c.href)
+        )
+        return list(self.conn.execute(query).scalars())
+
     def item_by_uid(self, collection_path: str, uid: str) -> Item | None:
         query = _items_query().where(collections.c.path == collection_path, items.c.uid == uid)
         row = self.conn.execute(query).first()
@@ -263,6 +274,20 @@ class CalendarQueries(TxBase):
         )
         return [_change(r) for r in rows]
 
+    def changed_hrefs(self, collection_path: str, after: int, upto: int) -> list[str]:
+        """Each href changed in ``(after, upto]``, once, without the texts (for sync reports)."""
+        rows = self.conn.execute(
+            sa.select(changes.c.href)
+            .where(
+                changes.c.collection_path == collection_path,
+                changes.c.seq > after,
+                changes.c.seq <= upto,
+            )
+            .group_by(changes.c.href)
+            .order_by(sa.func.min(changes.c.seq))
+        )
+        return list(rows.scalars())
+
     def changes_after(self, seq: int, limit: int = 500) -> list[Change]:
         """Every collection's changes after ``seq``, oldest first (for the watcher)."""
         rows = self.conn.execute(
@@ -309,6 +334,7 @@ def _items_query() -> sa.Select[tuple[object, ...]]:
         items.c.text,
         items.c.start_at,
         items.c.end_at,
+        items.c.updated_at,
     ).join(collections, collections.c.id == items.c.collection_id)
 
 
@@ -322,6 +348,7 @@ def _item(row: sa.Row[tuple[object, ...]]) -> Item:
         text=row.text,
         start_at=row.start_at,
         end_at=row.end_at,
+        updated_at=row.updated_at,
     )
 
 

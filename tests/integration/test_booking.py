@@ -23,6 +23,7 @@ from caldav_bridge.booking import (
     cancel,
     reschedule,
 )
+from caldav_bridge.availability import find_slots, slot_query
 from caldav_bridge.config import Config
 from caldav_bridge.config_loader import load_config
 from caldav_bridge.ical import load_calendar
@@ -288,3 +289,38 @@ def test_cancel_frees_the_slot_and_respects_the_cutoff(calendars: Store, config:
         assert [c.op for c in tx.changes_since("anne/appointments", 0)] == ["put", "delete"]
     again = book(calendars, config, request("2026-12-02 14:00"), late - timedelta(hours=10))
     assert again.appointment.uid != uid
+
+
+def test_booking_the_same_uid_twice_returns_the_first_booking(
+    calendars: Store, config: Config
+) -> None:
+    first = book(calendars, config, request("2026-12-02 14:00"), NOW, lambda: "form-uid")
+    replay = book(calendars, config, request("2026-12-02 14:00"), NOW, lambda: "form-uid")
+    assert replay.appointment == first.appointment
+    with calendars.read() as tx:
+        assert len(tx.items("anne/appointments")) == 1
+
+
+def test_twin_submissions_of_one_form_race_to_one_booking(calendars: Store, config: Config) -> None:
+    results = race(
+        4,
+        lambda i: book(
+            calendars, config, request("2026-12-02 14:00", therapist="any"), NOW, lambda: "twin"
+        ),
+    )
+    assert all(not isinstance(r, SlotTakenError) for r in results)
+    with calendars.read() as tx:
+        assert [i.uid for i in tx.items("anne/appointments")] == ["twin"]
+
+
+def test_a_rescheduling_patient_is_offered_times_overlapping_their_own(
+    calendars: Store, config: Config
+) -> None:
+    booking = book(calendars, config, request("2026-12-02 14:00", service="seance-75-flex"), NOW)
+    query = slot_query(config, "seance-75-flex", "anne", at("2026-12-02 00:00").date(), 1)
+    with calendars.read() as tx:
+        others = [s.start for s in find_slots(tx, config, query, NOW)]
+        mine = [s.start for s in find_slots(tx, config, query, NOW, moving=booking.appointment.uid)]
+    assert at("2026-12-02 14:15") not in others
+    assert at("2026-12-02 14:15") in mine
+    assert at("2026-12-02 14:00") in mine

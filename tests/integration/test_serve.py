@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import http.client
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,7 +44,12 @@ def test_health_reports_database_and_watcher(demo: tuple[str, str]) -> None:
     assert body["status"] == "ok"
     assert body["database"] == "ok"
     assert body["config"] == "ok"
-    assert isinstance(body["watcher_last_pass"], str)  # the watcher thread has run a pass
+    # The watcher thread's first pass runs beside the first requests: wait for it (bounded).
+    deadline = time.monotonic() + 30
+    while body["watcher_last_pass"] is None and time.monotonic() < deadline:
+        time.sleep(0.1)  # poll interval, bounded by the deadline
+        body = health(base_url)
+    assert isinstance(body["watcher_last_pass"], str)
 
 
 @pytest.mark.parametrize("well_known", ["/.well-known/caldav", "/.well-known/carddav/"])

@@ -385,3 +385,47 @@ class TestCalendarContract:
         with store.read() as tx:
             assert tx.changes_after(0) == []
             assert tx.item("anne/appointments", "a.ics") is None
+
+    def test_hrefs_and_changed_hrefs_leave_the_texts_out(self, store: Store) -> None:
+        self.make_calendar(store)
+        with store.write("anne") as tx:
+            for href in ("b.ics", "a.ics"):
+                tx.put_item(
+                    "anne/appointments",
+                    href,
+                    "v1",
+                    span(href, "2026-12-02 14:00", "2026-12-02 15:00"),
+                    "anne",
+                )
+        with store.read() as tx:
+            token = tx.last_seq("anne/appointments")
+        with store.write("anne") as tx:
+            tx.put_item(
+                "anne/appointments", "a.ics", "v2", span("a", "2026-12-03 14:00", None), "anne"
+            )
+            tx.delete_item("anne/appointments", "a.ics", "anne")
+            tx.put_item(
+                "anne/appointments", "c.ics", "v1", span("c", "2026-12-04 14:00", None), "anne"
+            )
+        with store.read() as tx:
+            newest = tx.last_seq("anne/appointments")
+            assert tx.item_hrefs("anne/appointments") == ["b.ics", "c.ics"]
+            assert tx.changed_hrefs("anne/appointments", token, newest) == ["a.ics", "c.ics"]
+            assert tx.changed_hrefs("anne/appointments", token, newest - 1) == ["a.ics"]
+            assert tx.changed_hrefs("anne/appointments", newest, newest) == []
+
+    def test_an_item_knows_when_it_was_last_written(self, database_url: str) -> None:
+        now = [datetime(2026, 12, 1, 9, tzinfo=UTC)]
+        clocked = Store.connect(database_url, clock=lambda: now[0])
+        with clocked.write("anne") as tx:
+            tx.create_collection("anne/appointments", "anne", "VCALENDAR", {})
+        now[0] = datetime(2026, 12, 1, 10, tzinfo=UTC)
+        with clocked.write("anne") as tx:
+            tx.put_item(
+                "anne/appointments", "a.ics", "v1", span("a", "2026-12-02 14:00", None), "anne"
+            )
+        with clocked.read() as tx:
+            found = tx.item("anne/appointments", "a.ics")
+        clocked.close()
+        assert found is not None
+        assert found.updated_at == datetime(2026, 12, 1, 10, tzinfo=UTC)

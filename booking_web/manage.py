@@ -21,6 +21,7 @@ from booking_web.rate_limit import count_booking_attempt, too_many_attempts
 from booking_web.security import content_security_policy, private_page
 from booking_web.summary import Summary, patient_calendar, summary_of
 from booking_web.week import parse_day, parse_instant, week_view
+from caldav_bridge import manage_links as links
 from caldav_bridge.availability import SlotQueryError, slot_at
 from caldav_bridge.booking import (
     ChangedError,
@@ -31,7 +32,6 @@ from caldav_bridge.booking import (
     reschedule,
 )
 from caldav_bridge.config import Config
-from caldav_bridge import manage_links as links
 from caldav_bridge.manage_links import InvalidLinkError, manage_token, read_manage_token
 from caldav_bridge.runtime import Runtime
 from caldav_bridge.store import Appointment

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from caldav_bridge.availability import find_slots, slot_query
 from caldav_bridge.booking import (
     BookingRequest,
     ChangedError,
@@ -23,7 +24,6 @@ from caldav_bridge.booking import (
     cancel,
     reschedule,
 )
-from caldav_bridge.availability import find_slots, slot_query
 from caldav_bridge.config import Config
 from caldav_bridge.config_loader import load_config
 from caldav_bridge.ical import load_calendar

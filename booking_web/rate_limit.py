@@ -8,7 +8,6 @@ boundary; that is accepted for a limit against abuse, not a quota.
 
 from __future__ import annotations
 
-import ipaddress
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from flask import render_template, request
 
 from booking_web.i18n import _, ngettext
+from caldav_bridge.client_address import client_key
 from caldav_bridge.runtime import Runtime
 
 PERIODS = {
@@ -59,19 +59,6 @@ def window_of(now: datetime, period: timedelta) -> tuple[datetime, datetime]:
 
 def seconds_until(end: datetime, now: datetime) -> int:
     return max(1, math.ceil((end - now).total_seconds()))
-
-
-def client_key(address: str | None) -> str:
-    """The limited unit: an IPv4 address, or an IPv6 address's /64 (one host's usual share)."""
-    try:
-        parsed = ipaddress.ip_address((address or "").strip())
-    except ValueError:
-        return "unknown"
-    if isinstance(parsed, ipaddress.IPv6Address):
-        if parsed.ipv4_mapped is not None:
-            return str(parsed.ipv4_mapped)
-        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
-    return str(parsed)
 
 
 def count_booking_attempt(rt: Runtime) -> Verdict:

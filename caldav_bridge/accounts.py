@@ -23,9 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from caldav_bridge.client_address import client_key
 from caldav_bridge.config import Config
 from caldav_bridge.errors import LoginError
-from caldav_bridge.login_throttle import LoginThrottle, Verdict, client_key
+from caldav_bridge.login_throttle import LoginThrottle, Verdict
 from caldav_bridge.passwords import (
     MAX_LENGTH,
     check_acceptable,

@@ -24,7 +24,6 @@ seconds) from the caller; `ThrottleRules` holds the numbers.
 
 from __future__ import annotations
 
-import ipaddress
 import threading
 from collections import OrderedDict, deque
 from dataclasses import dataclass
@@ -57,23 +56,6 @@ class Decision:
 
 VERIFY = Decision(Verdict.VERIFY)
 KNOWN_WRONG = Decision(Verdict.KNOWN_WRONG)
-
-
-def client_key(address: str | None) -> str:
-    """The throttled unit for a client address: IPv4 as is, IPv6 by its /64 network.
-
-    One IPv6 host usually owns a whole /64, so counting single IPv6 addresses would let it
-    rotate addresses for free.
-    """
-    try:
-        parsed = ipaddress.ip_address((address or "").strip())
-    except ValueError:
-        return "unknown"
-    if isinstance(parsed, ipaddress.IPv6Address):
-        if parsed.ipv4_mapped is not None:
-            return str(parsed.ipv4_mapped)
-        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
-    return str(parsed)
 
 
 class _Recent:

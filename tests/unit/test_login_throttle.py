@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from caldav_bridge.client_address import client_key
 from caldav_bridge.login_throttle import (
     KNOWN_WRONG,
     VERIFY,
@@ -14,7 +15,6 @@ from caldav_bridge.login_throttle import (
     LoginThrottle,
     ThrottleRules,
     Verdict,
-    client_key,
 )
 
 MINUTE = 60.0

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from booking_web.rate_limit import Rate, client_key, parse_rate, seconds_until, window_of
+from booking_web.rate_limit import Rate, parse_rate, seconds_until, window_of
+from caldav_bridge.client_address import client_key
 
 ZURICH = ZoneInfo("Europe/Zurich")
 

@@ -9,7 +9,7 @@ CONFIG ?= config/practice.toml
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,13 +34,26 @@ lint: $(VENV)/.test
 typecheck: $(VENV)/.test
 	$(BIN)/mypy
 
-pytest: $(VENV)/.test
+# Browser tests drive Debian's chromium (Playwright cannot download browsers here).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+	  echo "The browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; \
+	fi
+
+pytest: $(VENV)/.test $(CHROMIUM)
 	$(BIN)/pytest
 
 test: lint typecheck pytest
 
 bench: $(VENV)/.test
 	$(BIN)/python bench/bench_slots.py
+	$(BIN)/python bench/bench_booking.py
+
+screenshots: $(VENV)/.test $(CHROMIUM)
+	CALDAV_BRIDGE_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/browser/test_pages.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

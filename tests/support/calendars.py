@@ -29,7 +29,7 @@ def put_ics(store: Store, path: str, text: str, href: str | None = None) -> str:
     first = calendar_items(calendar)[0]
     uid = str(first["UID"])
     start, end = series_span(calendar, ZURICH)
-    span = Span(uid=uid, component=first.name, start_at=start, end_at=end)
+    span = Span(uid=uid, component=str(first.name), start_at=start, end_at=end)
     owner = path.split("/")[0]
     with store.write(owner) as tx:
         tx.put_item(path, href or f"{uid}.ics", text, span, owner)

@@ -191,7 +191,8 @@ def reschedule_week(token: str) -> str | BaseResponse:
                 rt.clock(),
                 week=parse_day(request.args.get("week")),
                 day=parse_day(request.args.get("day")),
-                moving=appointment.uid,  # its own time is free for the move
+                moving=appointment.uid,  # its own time is free for the move...
+                moving_from=appointment.start_at,  # ...but is not itself a new time
             )
     except SlotQueryError:
         return render_template(
@@ -301,6 +302,8 @@ def _new_start(linked: Linked) -> datetime | None:
     service = config.services.get(appointment.service)
     if service is None or appointment.therapist not in config.therapists:
         return None
+    if start == appointment.start_at:
+        return None  # not a move
     with rt.store.read() as tx:
         slot = slot_at(
             tx, config, service, appointment.therapist, start, rt.clock(), moving=appointment.uid

@@ -65,6 +65,7 @@ def week_view(
     week: date | None = None,
     day: date | None = None,
     moving: str | None = None,
+    moving_from: datetime | None = None,
 ) -> WeekView:
     """The week of ``day`` (else ``week``, else this week or the first one with a free slot)."""
     tz = config.practice.tz
@@ -81,6 +82,8 @@ def week_view(
             slots = [s for s in later if s.start.astimezone(tz).date() < monday + WEEK]
     by_day: dict[date, list[datetime]] = defaultdict(list)
     for slot in slots:
+        if moving_from is not None and slot.start == moving_from:
+            continue  # the appointment's own time is not a move
         starts = by_day[slot.start.astimezone(tz).date()]
         if slot.start not in starts:
             starts.append(slot.start)

@@ -170,6 +170,21 @@ def test_reschedule_moves_the_appointment_and_retires_the_old_link(web: WebApp) 
     assert snapshot(web.store, appointment.uid) == before
 
 
+def test_reschedule_offers_other_times_of_the_day_but_not_the_current_one(web: WebApp) -> None:
+    appointment = booked(web)  # 2026-12-02 14:00, seance-75 with anne
+    path = link(web, appointment)
+    day = web.client.get(path + "/reschedule?day=2026-12-02")
+    assert slots(day) == ["1515", "1630", "1745"]  # 14:00 is where it already is
+    same = web.client.get(
+        path + "/reschedule/confirm", query_string={"start": "2026-12-02T14:00:00+01:00"}
+    )
+    assert same.status_code in (302, 303)  # not a move: back to the week, nothing changes
+    with web.store.read() as tx:
+        stored = tx.appointment(appointment.uid)
+    assert stored is not None
+    assert stored.version == 1
+
+
 def test_reschedule_to_a_time_taken_meanwhile_keeps_the_appointment(web: WebApp) -> None:
     appointment = booked(web)
     path = link(web, appointment)

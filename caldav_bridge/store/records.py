@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from caldav_bridge.store.schema import audit_log, state
 from caldav_bridge.store.transaction import TxBase
@@ -25,12 +26,19 @@ class StateQueries(TxBase):
         return self.conn.execute(sa.select(state.c.value).where(state.c.name == name)).scalar()
 
     def set_state_value(self, name: str, value: str) -> None:
-        now = self.now()
-        updated = self.conn.execute(
-            state.update().where(state.c.name == name).values(value=value, updated_at=now)
+        """Insert or replace, atomically (two writers never collide on the key)."""
+        values = {"name": name, "value": value, "updated_at": self.now()}
+        insert = postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert
+        statement = insert(state).values(**values)
+        self.conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=[state.c.name],
+                set_={
+                    "value": statement.excluded.value,
+                    "updated_at": statement.excluded.updated_at,
+                },
+            )
         )
-        if updated.rowcount == 0:
-            self.conn.execute(state.insert().values(name=name, value=value, updated_at=now))
 
 
 class AuditQueries(TxBase):

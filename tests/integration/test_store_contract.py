@@ -429,3 +429,26 @@ class TestCalendarContract:
         clocked.close()
         assert found is not None
         assert found.updated_at == datetime(2026, 12, 1, 10, tzinfo=UTC)
+
+
+def test_concurrent_state_writers_never_collide(store: Store) -> None:
+    """Watchers writing their heartbeat at once: an upsert, not update-then-insert."""
+    errors: list[BaseException] = []
+    gate = threading.Barrier(8)
+
+    def write(i: int) -> None:
+        gate.wait(10)
+        try:
+            with store.write() as tx:
+                tx.set_state_value("heartbeat", str(i))
+        except BaseException as exc:  # any failure is the finding
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    with store.read() as tx:
+        assert tx.state_value("heartbeat") in {str(i) for i in range(8)}

@@ -51,6 +51,7 @@ test: lint typecheck pytest
 bench: $(VENV)/.test
 	$(BIN)/python bench/bench_slots.py
 	$(BIN)/python bench/bench_booking.py
+	$(BIN)/python bench/bench_notify.py
 
 screenshots: $(VENV)/.test $(CHROMIUM)
 	CALDAV_BRIDGE_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/browser/test_pages.py

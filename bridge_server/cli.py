@@ -46,6 +46,18 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=int, default=8, help="request threads (default 8)")
     serve.add_argument("--no-watcher", action="store_true", help="run the watcher elsewhere")
 
+    watch = sub.add_parser("watch", parents=[common], help="run the watcher: notices, reminders")
+    watch.add_argument(
+        "--interval", type=float, default=1.0, help="seconds between passes (default 1)"
+    )
+
+    notify = sub.add_parser("notify", parents=[common], help="notifications")
+    notify_sub = notify.add_subparsers(dest="notify_command", required=True, metavar="ACTION")
+    run_once = notify_sub.add_parser(
+        "run-once", parents=[common], help="one pass: changes, reminders, delivery"
+    )
+    run_once.add_argument("--now", type=_moment, help="ISO 8601 instant to run as of")
+
     passwd = sub.add_parser("passwd", parents=[common], help="set a login's password")
     passwd.add_argument("login")
     passwd.add_argument("--password-file", type=Path, help="read the password from a file")
@@ -113,6 +125,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.command == "db":
         print(commands.db(path, os.environ, args.db_command))
+        return EXIT_OK
+    if args.command == "watch":
+        commands.watch(path, os.environ, args.interval)
+        return EXIT_OK
+    if args.command == "notify":
+        print(commands.notify_run_once(path, os.environ, args.now))
         return EXIT_OK
     if args.command == "serve":
         commands.serve(path, os.environ, args.host, args.port, args.threads, not args.no_watcher)

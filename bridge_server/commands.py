@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import signal
+import threading
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from types import FrameType
 import waitress
 
 from bridge_server.background import BackgroundLoop
+from bridge_server.notifications import build_watcher
 from bridge_server.wsgi import build_runtime, config_path, open_store, wsgi_app
 from caldav_bridge.accounts import provision_accounts, require_user, set_password
 from caldav_bridge.availability import find_slots, slot_json, slot_query
@@ -23,12 +25,21 @@ from caldav_bridge.provisioning import provision_calendars
 from caldav_bridge.secret_key import secret_key
 from caldav_bridge.store import utc_now
 from caldav_bridge.store.migrate import current_revision, head_revision, require_current, upgrade
-from caldav_bridge.watcher import Watcher
 
-__all__ = ["check_config", "config_path", "db", "init", "passwd", "serve", "slots"]
+__all__ = [
+    "check_config",
+    "config_path",
+    "db",
+    "init",
+    "notify_run_once",
+    "passwd",
+    "serve",
+    "slots",
+    "watch",
+]
 
 log = logging.getLogger("caldav_bridge.serve")
-WATCH_INTERVAL = 5.0  # seconds between watcher passes inside `serve`
+WATCH_INTERVAL = 1.0  # seconds between watcher passes (a booking is emailed within ~1 s)
 
 
 def check_config(path: Path) -> str:
@@ -127,8 +138,10 @@ def serve(
         ident="caldav-bridge",
         **_proxy_settings(config.server.trusted_proxy),
     )
-    loop = BackgroundLoop("watcher", Watcher(runtime.store).run_once, runtime.clock, WATCH_INTERVAL)
+    loop = None
     if watcher:
+        step = build_watcher(runtime, environ).step
+        loop = BackgroundLoop("watcher", step, runtime.clock, WATCH_INTERVAL)
         loop.start()
 
     def stop(signum: int, _frame: FrameType | None) -> None:
@@ -149,5 +162,42 @@ def serve(
     except OSError:  # the listening socket closed by `stop`
         pass
     finally:
-        loop.stop()
+        if loop is not None:
+            loop.stop()
         runtime.store.close()
+
+
+def watch(path: Path, environ: Mapping[str, str], interval: float) -> None:
+    """The watcher in the foreground, one pass every ``interval`` seconds, until a signal."""
+    runtime = build_runtime(path, environ)
+    loop = BackgroundLoop("watcher", build_watcher(runtime, environ).step, runtime.clock, interval)
+    stopping = threading.Event()
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %d: stopping the watcher", signum)
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info(
+        "caldav-bridge watching %s (database %s)",
+        runtime.config.practice.name,
+        runtime.store.dialect,
+    )
+    loop.start()
+    while not stopping.wait(1.0):
+        pass
+    loop.stop()
+    runtime.store.close()
+
+
+def notify_run_once(path: Path, environ: Mapping[str, str], now: datetime | None) -> str:
+    """One watcher pass as of ``now`` (default: the clock); a one-line summary."""
+    runtime = build_runtime(path, environ)
+    moment = now or runtime.clock()
+    runtime.store.clock = lambda: moment  # rows written by this pass carry its time
+    try:
+        report = build_watcher(runtime, environ).run_once(moment)
+    finally:
+        runtime.store.close()
+    return report.summary()

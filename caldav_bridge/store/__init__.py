@@ -21,10 +21,12 @@ from caldav_bridge.store.appointments import Appointment, AppointmentQueries
 from caldav_bridge.store.calendar import CalendarQueries, Change, Collection, Item, Span
 from caldav_bridge.store.database import create_engine, open_transaction, ping
 from caldav_bridge.store.feeds import FeedQueries
+from caldav_bridge.store.outbox import OutboxQueries
 from caldav_bridge.store.patients import Patient, PatientDetails, PatientQueries
 from caldav_bridge.store.rate_limits import RateLimitQueries
 from caldav_bridge.store.records import AuditQueries, StateQueries
 from caldav_bridge.store.users import AppPassword, User, UserQueries
+from caldav_bridge.store.watching import WatcherQueries
 
 __all__ = [
     "AppPassword",
@@ -52,6 +54,8 @@ class Tx(
     CalendarQueries,
     StateQueries,
     AuditQueries,
+    OutboxQueries,
+    WatcherQueries,
     FeedQueries,
     RateLimitQueries,
 ):

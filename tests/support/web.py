@@ -79,7 +79,11 @@ def text_of(response: TestResponse) -> str:
 
 def hidden_fields(response: TestResponse, form_action: str) -> dict[str, str]:
     """The hidden inputs of the form posting to ``form_action``."""
-    page = response.get_data(as_text=True)
+    return hidden_fields_in(response.get_data(as_text=True), form_action)
+
+
+def hidden_fields_in(page: str, form_action: str) -> dict[str, str]:
+    """The hidden inputs of the form posting to ``form_action`` in the HTML ``page``."""
     match = re.search(rf'(?s)<form[^>]*action="{re.escape(form_action)}"[^>]*>(.*?)</form>', page)
     assert match, f"no form posting to {form_action}"
     return {

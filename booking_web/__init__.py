@@ -21,6 +21,8 @@ def create_app(runtime: Runtime) -> Flask:
     app.extensions["runtime"] = runtime
 
     from booking_web import api, booking_pages, feeds, health, i18n, manage, public, security
+    from booking_web.admin import init_app as init_admin_panel
+    from booking_web.therapist import init_app as init_therapist_space
 
     i18n.init_app(app)
     security.init_app(app)
@@ -32,4 +34,6 @@ def create_app(runtime: Runtime) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(feeds.bp)
+    init_therapist_space(app)
+    init_admin_panel(app)
     return app

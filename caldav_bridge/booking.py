@@ -95,7 +95,7 @@ def book(
     first booking back, also when the two submissions race (the second waits for the
     therapist's lock, then finds the appointment).
     """
-    service = _service(config, request.service)
+    service = service_by_id(config, request.service)
     uid = new_uid()
     for therapist in _candidates(config, service, request.therapist):
         locks = [therapist]
@@ -130,13 +130,13 @@ def reschedule(
     therapist = _therapist_of(store, uid)
     with store.write(therapist) as tx:
         current = _changeable(tx, config, uid, version, now, enforce_cutoff)
-        service = _service(config, current.service, allow_inactive=True)
+        service = service_by_id(config, current.service, allow_inactive=True)
         slot = slot_at(tx, config, service, therapist, start, now, moving=uid)
         if slot is None:
             raise SlotTakenError("slot taken")
         patient = tx.patient(current.patient_id) if current.patient_id else None
         moved = replace(current, start_at=slot.start, end_at=slot.end, version=current.version + 1)
-        _put_event(tx, config, moved, service, patient, actor)
+        put_appointment_event(tx, config, moved, service, patient, actor)
         tx.move_appointment(uid, slot.start, slot.end)
         return moved
 
@@ -186,12 +186,12 @@ def _write_booking(
         version=1,
         message=request.message,
     )
-    _put_event(tx, config, appointment, service, patient, request.actor)
+    put_appointment_event(tx, config, appointment, service, patient, request.actor)
     tx.add_appointment(appointment)
     return Booking(appointment, patient)
 
 
-def _put_event(
+def put_appointment_event(
     tx: Tx,
     config: Config,
     appointment: Appointment,
@@ -199,6 +199,7 @@ def _put_event(
     patient: Patient | None,
     actor: str,
 ) -> None:
+    """Write ``appointment``'s event into its calendar (logged with ``actor``)."""
     practice = config.practice
     who = ""
     if patient is not None:
@@ -248,7 +249,9 @@ def _therapist_of(store: Store, uid: str) -> str:
     return found.therapist
 
 
-def _service(config: Config, service_id: str, *, allow_inactive: bool = False) -> ServiceConfig:
+def service_by_id(
+    config: Config, service_id: str, *, allow_inactive: bool = False
+) -> ServiceConfig:
     service = config.services.get(service_id)
     if service is None or not (service.active or allow_inactive):
         raise UnknownChoiceError("service")

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
 
+from caldav_bridge.store.admin_views import AdminViewQueries
 from caldav_bridge.store.appointments import Appointment, AppointmentQueries
 from caldav_bridge.store.calendar import CalendarQueries, Change, Collection, Item, Span
 from caldav_bridge.store.database import create_engine, open_transaction, ping
@@ -25,6 +26,7 @@ from caldav_bridge.store.outbox import OutboxQueries
 from caldav_bridge.store.patients import Patient, PatientDetails, PatientQueries
 from caldav_bridge.store.rate_limits import RateLimitQueries
 from caldav_bridge.store.records import AuditQueries, StateQueries
+from caldav_bridge.store.therapist_views import TherapistViewQueries
 from caldav_bridge.store.users import AppPassword, User, UserQueries
 from caldav_bridge.store.watching import WatcherQueries
 
@@ -58,6 +60,8 @@ class Tx(
     WatcherQueries,
     FeedQueries,
     RateLimitQueries,
+    TherapistViewQueries,
+    AdminViewQueries,
 ):
     """Everything one transaction can read or write."""
 

@@ -9,7 +9,7 @@ CONFIG ?= config/practice.toml
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: demo test lint typecheck pytest bench screenshots clean
+.PHONY: demo test lint typecheck pytest bench bench-caldav conformance screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,13 @@ bench: $(VENV)/.test
 	$(BIN)/python bench/bench_slots.py
 	$(BIN)/python bench/bench_booking.py
 	$(BIN)/python bench/bench_notify.py
+
+bench-caldav: $(VENV)/.test
+	$(BIN)/python bench/bench_caldav.py
+
+# caldav-server-tester against stock Radicale 3.9 and ours (SQLite and PostgreSQL).
+conformance: $(VENV)/.test
+	$(BIN)/python bench/conformance.py --postgres
 
 screenshots: $(VENV)/.test $(CHROMIUM)
 	CALDAV_BRIDGE_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/browser/test_pages.py

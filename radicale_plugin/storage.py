@@ -41,11 +41,13 @@ from radicale_plugin.storage_items import (
     Refused,
     checked_name,
     checked_object,
+    checked_tag,
     href_for_uid,
     lock_owners,
     owner_of,
     readable_object,
 )
+from radicale_plugin.storage_objects import ParsedObjects
 from radicale_plugin.storage_zones import use_zoneinfo_for_iana_names
 
 ROOT = CollectionRow(
@@ -76,6 +78,7 @@ class Storage(storage.BaseStorage):
         self.default_tz = default_tz
         self.max_resource_bytes: int = configuration.get("server", "max_resource_size")
         self._local = threading.local()
+        self.objects = ParsedObjects()  # parsed forms by etag, across requests (storage_objects)
         use_zoneinfo_for_iana_names()  # what Radicale computes must not depend on request order
 
     # -- transactions and the lock ---------------------------------------------------------
@@ -154,7 +157,7 @@ class Storage(storage.BaseStorage):
         return refusal
 
     def is_calendar_object_path(self, path: str) -> bool:
-        """Whether a PUT to ``path`` (Radicale's, not sanitized) targets one calendar object."""
+        """Whether a PUT to ``path`` (the one Radicale accepted) targets one calendar object."""
         parent = pathutils.sanitize_path(path).strip("/").rpartition("/")[0]
         with self.reading() as tx:
             row = tx.collection(parent) if parent else None
@@ -194,9 +197,10 @@ class Storage(storage.BaseStorage):
                 yield item
         with self.reading() as tx:
             children = tx.child_collections(path)
+            seqs = tx.last_seqs([child.path for child in children]) if children else {}
         for child in children:
             with context(child.path, None):
-                yield Collection(self, child)
+                yield Collection(self, child, seqs.get(child.path, 0))
 
     def _lookup(self, path: str) -> types.CollectionOrItem | None:
         if not path:
@@ -238,8 +242,11 @@ class Storage(storage.BaseStorage):
         return Collection(self, row), replaced, new
 
     def _replace_collection(self, tx: Tx, path: str, props: dict[str, str]) -> CollectionRow:
-        if tx.collection(path) is None:  # we hold the owner's lock: nobody creates it meanwhile
+        found = tx.collection(path)
+        if found is None:  # we hold the owner's lock: nobody creates it meanwhile
             return tx.create_collection(path, owner_of(path), props.get("tag", ""), props)
+        with self.explaining():
+            checked_tag(props, found.tag)
         tx.set_collection_props(path, props)
         row = tx.collection(path)
         assert row is not None
@@ -258,7 +265,9 @@ class Storage(storage.BaseStorage):
             session.tx.put_item(row.path, href, obj.text, obj.span, session.actor)
         for href in old.keys() - new.keys():
             session.tx.delete_item(row.path, href, session.actor)
-        replaced = {h: collection.radicale_item(old[h]) for h in new if h in old}
+        replaced: dict[str, RadicaleItem] = {
+            h: collection.radicale_item(old[h]) for h in new if h in old
+        }
         return replaced, [h for h in new if h not in old]
 
     def move(self, item: RadicaleItem, to_collection: storage.BaseCollection, to_href: str) -> None:

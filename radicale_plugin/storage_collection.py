@@ -21,8 +21,15 @@ from radicale.item import Item as RadicaleItem
 from radicale.item import filter as radicale_filter
 
 from caldav_bridge.store import Collection as CollectionRow
-from caldav_bridge.store import Item as StoredItem
-from radicale_plugin.storage_items import COMPONENT_SET, http_date, sync_token, token_seq
+from caldav_bridge.store import Item as StoredRow
+from radicale_plugin.storage_items import (
+    COMPONENT_SET,
+    checked_tag,
+    http_date,
+    sync_token,
+    token_seq,
+)
+from radicale_plugin.storage_objects import StoredItem
 
 if TYPE_CHECKING:
     from radicale_plugin.storage import Storage
@@ -31,15 +38,19 @@ if TYPE_CHECKING:
 # all-day dates in UTC while the index uses the practice's zone, and the index compares
 # strictly. Radicale then filters every candidate exactly (occurrence by occurrence).
 INDEX_SLACK = timedelta(days=1)
+# Longest window answered from cached occurrences (`storage_timerange`); longer ones (a client
+# syncing years at once) go through Radicale's filter.
+MAX_EXACT_WINDOW = timedelta(days=400)
 _EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 _LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 MULTIGET_CHUNK = 500  # hrefs per query (SQLite limits bound parameters)
 
 
 class Collection(storage.BaseCollection):
-    def __init__(self, storage_: Storage, row: CollectionRow) -> None:
+    def __init__(self, storage_: Storage, row: CollectionRow, last_seq: int | None = None) -> None:
         self._storage = storage_
         self._row = row
+        self._seq = last_seq  # read when first needed, then kept: the snapshot's
 
     @property
     def path(self) -> str:
@@ -56,10 +67,17 @@ class Collection(storage.BaseCollection):
     @property
     def etag(self) -> str:
         """Also the ctag: changes with every item change (the log) and property change."""
-        with self._storage.reading() as tx:
-            seq = tx.last_seq(self.path)
-        state = f"{self._row.id}/{seq}/{json.dumps(self.get_meta(), sort_keys=True)}"
+        state = f"{self._row.id}/{self.last_seq()}/{json.dumps(self.get_meta(), sort_keys=True)}"
         return '"' + hashlib.sha256(state.encode()).hexdigest()[:32] + '"'
+
+    def last_seq(self) -> int:
+        """The collection's last change (its sync token), read once per snapshot: a PROPFIND
+        asking for the ctag, the etag and the sync token reads it once. A write through this
+        snapshot forgets it."""
+        if self._seq is None:
+            with self._storage.reading() as tx:
+                self._seq = tx.last_seq(self.path)
+        return self._seq
 
     # -- properties ------------------------------------------------------------------------
 
@@ -76,17 +94,29 @@ class Collection(storage.BaseCollection):
         return meta if key is None else meta.get(key)
 
     def set_meta(self, props: Mapping[str, str]) -> None:
+        """Replace the properties (a PROPPATCH); what the collection is (its tag) stays.
+
+        Radicale writes a PROPPATCHed ``resourcetype`` as the ``tag`` property and answers a
+        ValueError by leaving its lock normally, which commits: the tag is checked against the
+        stored one before anything is written (`storage_items.checked_tag`).
+        """
         tx = self._storage.session().tx
+        stored = tx.collection(self.path)
+        if stored is None:
+            raise storage.ComponentNotFoundError(self.path)
+        with self._storage.explaining():
+            checked_tag(props, stored.tag)
         tx.set_collection_props(self.path, dict(props))
         row = tx.collection(self.path)
         assert row is not None
         self._row = row
+        self._seq = None
 
     # -- reading items ---------------------------------------------------------------------
 
     def get_multi(self, hrefs: Iterable[str]) -> Iterable[tuple[str, RadicaleItem | None]]:
         wanted = list(dict.fromkeys(hrefs))
-        found: dict[str, StoredItem] = {}
+        found: dict[str, StoredRow] = {}
         with self._storage.reading() as tx:
             for at in range(0, len(wanted), MULTIGET_CHUNK):
                 chunk = wanted[at : at + MULTIGET_CHUNK]
@@ -99,31 +129,39 @@ class Collection(storage.BaseCollection):
         return [self.radicale_item(row) for row in rows]
 
     def get_filtered(self, filters: Iterable[ET.Element]) -> Iterable[tuple[RadicaleItem, bool]]:
-        """Candidates from the time index; Radicale filters them exactly unless marked.
+        """Candidates from the time index, marked ``True`` where we answered the filter.
 
-        Marked ``True`` (matched) only when the filter is exactly "has a component of this
-        type", which the stored component answers. When Radicale expands a REPORT it gives
-        no time range here but drops every event without an occurrence in the expansion
-        window, so the window selects the candidates.
+        For a filter that is exactly "a VEVENT in this time range", the events whose times
+        are unambiguous are matched here from their cached occurrences (`storage_timerange`)
+        and those without an occurrence in the range are left out; Radicale filters the
+        others. A filter that is exactly "has a component of this type" is answered by the
+        stored component. When Radicale expands a REPORT it gives no time range here but
+        drops every event without an occurrence in the expansion window, so the window
+        selects the candidates and events that certainly have none there are left out.
         """
         if not self.tag:
             return []
         tag, start, end, simple = radicale_filter.simplify_prefilters(filters, self.tag)
         timeless = start <= radicale_filter.TIMESTAMP_MIN and end >= radicale_filter.TIMESTAMP_MAX
-        window = (_instant(start), _instant(end))
         expanded = self._storage.expand_window() if timeless and tag == "VEVENT" else None
+        window = expanded or (None if timeless else (_instant(start), _instant(end)))
         with self._storage.reading() as tx:
-            if timeless and expanded is None:
+            if window is None:
                 rows = tx.items(self.path)
             else:
-                low, high = expanded or window
+                low, high = window
                 rows = tx.items_between([self.path], low - INDEX_SLACK, high + INDEX_SLACK)
-        matched = simple and timeless
-        return [
-            (self.radicale_item(row), matched)
-            for row in rows
-            if tag is None or row.component == tag
-        ]
+        items = [self.radicale_item(row) for row in rows if tag is None or row.component == tag]
+        if window is None or window[1] - window[0] > MAX_EXACT_WINDOW:
+            return [(item, simple and timeless) for item in items]
+        tz = self._storage.default_tz()
+        if expanded is not None:
+            low, high = expanded[0] - INDEX_SLACK, expanded[1] + INDEX_SLACK
+            return [(item, simple) for item in items if item.meets(low, high, tz) is not False]
+        if not (simple and tag == "VEVENT"):
+            return [(item, False) for item in items]
+        found = ((item, item.meets(*window, tz)) for item in items)
+        return [(item, bool(meets)) for item, meets in found if meets is not False]
 
     def has_uid(self, uid: str) -> bool:
         with self._storage.reading() as tx:
@@ -134,12 +172,14 @@ class Collection(storage.BaseCollection):
     def upload(self, href: str, item: RadicaleItem) -> tuple[RadicaleItem, RadicaleItem | None]:
         checked = self._storage.check(item.serialize(), self.get_meta(COMPONENT_SET), href)
         session = self._storage.session()
+        self._seq = None
         old = session.tx.item(self.path, href)
         stored = session.tx.put_item(self.path, href, checked.text, checked.span, session.actor)
         return self.radicale_item(stored), self._item_or_none(old)
 
     def delete(self, href: str | None = None) -> None:
         session = self._storage.session()
+        self._seq = None
         if href is None:
             session.tx.delete_collection(self.path, session.actor)
         elif session.tx.delete_item(self.path, href, session.actor) is None:
@@ -154,8 +194,7 @@ class Collection(storage.BaseCollection):
         reported again next time rather than never. The hrefs are read when iterated (a
         PROPFIND for the token alone costs one query).
         """
-        with self._storage.reading() as tx:
-            seq = tx.last_seq(self.path)
+        seq = self.last_seq()
         token = sync_token(self._row.id, seq)
         if not old_token:
             return token, self._hrefs()
@@ -173,19 +212,10 @@ class Collection(storage.BaseCollection):
 
     # -- conversions -----------------------------------------------------------------------
 
-    def radicale_item(self, row: StoredItem) -> RadicaleItem:
-        return RadicaleItem(
-            collection=self,
-            href=row.href,
-            last_modified=http_date(row.updated_at),
-            text=row.text,
-            etag=row.etag,
-            uid=row.uid,
-            name="VCALENDAR",
-            component_name=row.component,
-        )
+    def radicale_item(self, row: StoredRow) -> StoredItem:
+        return StoredItem(self, row, self._storage.objects)
 
-    def _item_or_none(self, row: StoredItem | None) -> RadicaleItem | None:
+    def _item_or_none(self, row: StoredRow | None) -> RadicaleItem | None:
         return None if row is None else self.radicale_item(row)
 
 

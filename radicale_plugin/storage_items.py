@@ -12,6 +12,7 @@ import hashlib
 import logging
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from email.utils import format_datetime
@@ -74,6 +75,15 @@ def checked_object(
         raise Refused(403, f"this calendar accepts only {components}, not {component}")
     span = Span(uid=str(first["UID"]), component=component, start_at=start, end_at=end)
     return CheckedObject(text=text, span=span)
+
+
+def checked_tag(props: Mapping[str, str], stored: str) -> None:
+    """Refuse (403) properties that would change what a collection is: its ``tag`` ("" for a
+    principal or plain collection, "VCALENDAR"). RFC 4918 makes ``resourcetype`` protected."""
+    tag = props.get("tag", "")
+    if tag != stored:
+        given, kept = tag or "a plain collection", stored or "a plain collection"
+        raise Refused(403, f"a collection keeps its type: {kept} cannot become {given}")
 
 
 def checked_name(name: str, what: str = "name") -> str:

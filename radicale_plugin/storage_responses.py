@@ -5,7 +5,10 @@
   storage keeps its refusal (status and short reason, `storage_items.Refused`) for the
   request's thread; `BridgeApplication.__call__` puts it in the response. A PUT that Radicale
   refused before reaching the storage (text vobject cannot read, an RRULE above Radicale's
-  own limit) is explained by checking its body with the same gate.
+  own limit) is explained by checking its body with the same gate, but only when Radicale
+  accepted the request's path and handed the PUT to its handler (`do_PUT` notes Radicale's
+  sanitized path in the environ): a path Radicale refused (a NUL byte, ...) is never looked
+  up in the store, and keeps Radicale's own answer.
 - **Expanded REPORTs from the index.** Radicale gives the storage no time range when it
   expands a calendar-query; `_read_xml_request_body` notes the ``<C:expand>`` window for the
   storage (`storage_items.expand_window`), which then loads candidates from the time index
@@ -39,6 +42,7 @@ from radicale_plugin.storage_items import Refused, checked_object, expand_window
 CALENDAR_USER_ADDRESS_SET = "{urn:ietf:params:xml:ns:caldav}calendar-user-address-set"
 HREF = "{DAV:}href"
 REPLACED_STATUSES = ("400", "412")
+PUT_PATH_KEY = "caldav_bridge.put_path"
 
 
 class BridgeApplication(Application):
@@ -63,12 +67,30 @@ class BridgeApplication(Application):
         answers = super().__call__(environ, capture)
         status, headers = captured
         refusal = storage.take_refusal()
-        if refusal is None and body and status.startswith(REPLACED_STATUSES):
-            refusal = _explained(status, body, environ.get("PATH_INFO", ""), storage)
+        put_path = environ.get(PUT_PATH_KEY)
+        if refusal is None and body and put_path and status.startswith(REPLACED_STATUSES):
+            refusal = _explained(status, body, put_path, storage)
         if refusal is None or not status.startswith(REPLACED_STATUSES):
             start_response(status, headers)
             return answers
         return _refusal_response(refusal, start_response)
+
+    def do_PUT(
+        self,
+        environ: types.WSGIEnviron,
+        base_prefix: str,
+        path: str,
+        user: str,
+        user_groups: set[str],
+        request_info: dict[str, Any],
+    ) -> types.WSGIResponse:
+        """Radicale's PUT; notes the path Radicale accepted (sanitized) for `_explained`."""
+        if isinstance(environ, MutableMapping):
+            environ[PUT_PATH_KEY] = path
+        response: types.WSGIResponse = super().do_PUT(
+            environ, base_prefix, path, user, user_groups, request_info
+        )
+        return response
 
     def _read_xml_request_body(
         self, environ: types.WSGIEnviron, request_info: dict[str, Any]
@@ -111,7 +133,9 @@ def _buffer_body(environ: MutableMapping[str, Any]) -> bytes:
 
 def _explained(status: str, body: bytes, path: str, storage: Storage) -> Refused | None:
     """Why Radicale refused a PUT of one object before the storage saw it, if the gate can
-    tell (a whole-collection PUT holds many objects: Radicale's answer stays as it is)."""
+    tell (a whole-collection PUT holds many objects: Radicale's answer stays as it is).
+
+    ``path`` is the one Radicale's PUT handler was given, never the raw request path."""
     if not storage.is_calendar_object_path(path):
         return None
     if status.startswith("412") and len(body) > storage.max_resource_bytes:

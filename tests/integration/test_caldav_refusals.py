@@ -111,3 +111,48 @@ def test_a_refused_change_keeps_the_event_as_it_was(dav: DavServer) -> None:
     assert "FREQ=MINUTELY" in response.text
     assert dav.items() == [before]
     assert len(dav.changes()) == 1
+
+
+def proppatch(dav: DavServer, path: str, prop: str) -> requests.Response:
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?><propertyupdate xmlns="DAV:" '
+        'xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:CR="urn:ietf:params:xml:ns:carddav">'
+        f"<set><prop>{prop}</prop></set></propertyupdate>"
+    )
+    return requests.request(
+        "PROPPATCH", dav.base_url + path, data=body.encode(), auth=dav.auth(), timeout=10
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "prop", "kept"),
+    [
+        (CALENDAR_URL, "<resourcetype><collection/><CR:addressbook/></resourcetype>", "VCALENDAR"),
+        (CALENDAR_URL, "<resourcetype><collection/></resourcetype>", "VCALENDAR"),
+        ("/dav/anne/", "<resourcetype><collection/><C:calendar/></resourcetype>", ""),
+    ],
+)
+def test_a_proppatch_never_changes_what_a_collection_is(
+    dav: DavServer, path: str, prop: str, kept: str
+) -> None:
+    """RFC 4918 makes resourcetype protected: 403 with the reason, and nothing changes (a
+    ValueError inside Radicale's write lock would otherwise commit what was written)."""
+    with dav.store.read() as tx:
+        before = tx.collection(path.strip("/").removeprefix("dav/"))
+    response = proppatch(dav, path, prop + "<displayname>Renamed</displayname>")
+    assert response.status_code == 403
+    assert "a collection keeps its type" in response.text
+    with dav.store.read() as tx:
+        after = tx.collection(path.strip("/").removeprefix("dav/"))
+    assert after == before
+    assert after is not None
+    assert after.tag == kept
+
+
+def test_a_proppatch_of_other_properties_still_applies(dav: DavServer) -> None:
+    response = proppatch(dav, CALENDAR_URL, "<displayname>Séances</displayname>")
+    assert response.status_code == 207
+    with dav.store.read() as tx:
+        calendar = tx.collection("anne/appointments")
+    assert calendar is not None
+    assert (calendar.tag, calendar.props["D:displayname"]) == ("VCALENDAR", "Séances")

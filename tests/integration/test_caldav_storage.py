@@ -19,13 +19,16 @@ import sqlalchemy as sa
 from radicale.app.report import test_filter as radicale_test_filter
 from radicale.item import Item as RadicaleItem
 
+from caldav_bridge.busy import event_occurrences
 from caldav_bridge.config_loader import load_config
+from caldav_bridge.ical import load_calendar
 from caldav_bridge.provisioning import provision_calendars
 from caldav_bridge.store import Store
 from radicale_plugin.application import make_application
 from radicale_plugin.storage import Storage
 from radicale_plugin.storage_collection import Collection
 from radicale_plugin.storage_items import checked_object
+from tests.support.calendars import CALENDARS, calendar_file
 
 ZURICH = ZoneInfo("Europe/Zurich")
 CALENDAR = "anne/appointments"
@@ -183,3 +186,112 @@ def test_verify_finds_an_object_that_no_longer_matches_its_index(
         span = checked_object(other, max_bytes=2**20, default_tz=ZURICH).span
         tx.put_item(CALENDAR, "a.ics", other, replace(span, uid="a"), "test")
     assert not storage.verify()
+
+
+# -- time ranges answered from cached occurrences (storage_timerange) -------------------------
+
+FLOATING_WEEKLY = (
+    event("floating", datetime(2026, 3, 2, 9, 0), "RRULE:FREQ=WEEKLY")
+    .replace("DTSTART;TZID=Europe/Zurich:", "DTSTART:")
+    .replace("DTEND;TZID=Europe/Zurich:", "DTEND:")
+)
+SYNTHETIC = {
+    # As calendar apps without a VTIMEZONE send them (the benchmark's shape), across DST.
+    "weekly-no-vtimezone": event("weekly-dst", datetime(2026, 3, 2, 8, 30), "RRULE:FREQ=WEEKLY"),
+    "utc-daily": event("utc-daily", datetime(2026, 3, 20, 0, 0), "RRULE:FREQ=DAILY;COUNT=20")
+    .replace("DTSTART;TZID=Europe/Zurich:20260320T000000", "DTSTART:20260319T230000Z")
+    .replace("DTEND;TZID=Europe/Zurich:20260320T010000", "DTEND:20260320T000000Z"),
+    "zero-length": event("zero", datetime(2026, 3, 31, 10, 0)).replace(
+        "DTEND;TZID=Europe/Zurich:20260331T110000", "DTEND;TZID=Europe/Zurich:20260331T100000"
+    ),
+    "no-end": event("no-end", datetime(2026, 4, 1, 10, 0)).replace(
+        "DTEND;TZID=Europe/Zurich:20260401T110000\r\n", ""
+    ),
+    "duration": event(
+        "duration", datetime(2026, 3, 28, 23, 30), "RRULE:FREQ=DAILY;COUNT=3"
+    ).replace("DTEND;TZID=Europe/Zurich:20260329T003000", "DURATION:PT3H"),
+    "floating-weekly": FLOATING_WEEKLY,
+    "exdate-utc": event(
+        "exdate-utc",
+        datetime(2026, 3, 23, 18, 0),
+        "RRULE:FREQ=WEEKLY;COUNT=8",
+        "EXDATE:20260330T160000Z",
+    ),
+}
+FILES = sorted(path.name for path in CALENDARS.glob("*.ics"))
+
+
+def time_range_filter(start: datetime, end: datetime) -> ET.Element:
+    return week_filter(
+        f"{start.astimezone(UTC):%Y%m%dT%H%M%SZ}", f"{end.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+    )
+
+
+def edge_windows(texts: list[str]) -> list[tuple[datetime, datetime]]:
+    """Windows that start or end exactly at an occurrence's edges, and a day grid."""
+    first, last = datetime(2026, 2, 23, tzinfo=ZURICH), datetime(2026, 6, 1, tzinfo=ZURICH)
+    occurrences = event_occurrences([load_calendar(t) for t in texts], first, last, ZURICH)
+    second, hour = timedelta(seconds=1), timedelta(hours=1)
+    windows = []
+    for occurrence in occurrences:
+        start, end = occurrence.interval.start, occurrence.interval.end
+        windows += [(start - hour, start), (start, start + second), (end - second, end)]
+        windows += [(end, end + hour), (start - second, start)]
+    day = first
+    while day < last:
+        windows.append((day, day + timedelta(days=1)))
+        windows.append((day, day + timedelta(days=7)))
+        day += timedelta(days=3)
+    autumn = datetime(2026, 10, 18, tzinfo=ZURICH)
+    windows += [(autumn + timedelta(days=n), autumn + timedelta(days=n + 1)) for n in range(14)]
+    return windows
+
+
+def test_time_ranges_match_exactly_what_radicales_filter_matches(storage: Storage) -> None:
+    """Every calendar file of the test data and odd shapes (zero length, floating, DURATION
+    over DST, UTC EXDATEs): the storage's answer, where it gives one, and Radicale's filter
+    for the rest, equal Radicale's filter on every item, for windows on every edge."""
+    texts = [calendar_file(name) for name in FILES] + list(SYNTHETIC.values())
+    for n, text in enumerate(texts):
+        upload(storage, f"{n}.ics", text)
+    reference = [RadicaleItem(collection_path=CALENDAR, text=text) for text in texts]
+    answered = 0
+    for start, end in edge_windows(texts):
+        found = time_range_filter(start, end)
+        expected = {i.uid for i in reference if radicale_test_filter("VCALENDAR", i, found)}
+        got = set()
+        for item, matched in calendar_of(storage).get_filtered([found]):
+            answered += matched
+            if matched or radicale_test_filter("VCALENDAR", item, found):
+                got.add(item.uid)
+        assert got == expected, (start, end)
+    assert answered > 100  # most were answered from the occurrences, not by Radicale
+
+
+def test_each_request_gets_its_own_vobject_copy(storage: Storage) -> None:
+    """Radicale's expansion changes the vobject object of an item; the next request must see
+    the stored object, not what an earlier one left."""
+    upload(storage, "weekly.ics", SYNTHETIC["weekly-no-vtimezone"])
+    (first,) = calendar_of(storage).get_all()
+    first.vobject_item.vevent.dtstart.value = datetime(2030, 1, 1, tzinfo=UTC)
+    (second,) = calendar_of(storage).get_all()
+    fresh = RadicaleItem(collection_path=CALENDAR, text=SYNTHETIC["weekly-no-vtimezone"])
+    assert second.vobject_item.serialize() == fresh.vobject_item.serialize()
+
+
+def test_when_occurrences_cannot_be_computed_radicale_filters_instead(
+    storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upload(storage, "weekly.ics", SYNTHETIC["weekly-no-vtimezone"])
+    upload(storage, "other.ics", event("other", datetime(2026, 3, 3, 8, 30)))
+
+    def broken(*_args: object) -> None:
+        raise ValueError("an expansion that fails")
+
+    monkeypatch.setattr("radicale_plugin.storage_objects.bucket_spans", broken)
+    found = time_range_filter(
+        datetime(2026, 3, 9, tzinfo=ZURICH), datetime(2026, 3, 10, tzinfo=ZURICH)
+    )
+    answered = list(calendar_of(storage).get_filtered([found]))
+    assert {(item.uid, matched) for item, matched in answered} == {("weekly-dst", False)}
+    assert all(radicale_test_filter("VCALENDAR", item, found) for item, _ in answered)

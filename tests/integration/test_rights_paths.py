@@ -163,18 +163,7 @@ def test_path_tricks_never_reach_another_therapists_calendar(demo: Demo) -> None
 
 
 @pytest.mark.parametrize("method", ["PROPFIND", "PUT", "DELETE"])
-def test_a_nul_byte_in_a_path_is_refused(
-    demo: Demo, method: str, request: pytest.FixtureRequest
-) -> None:
-    if method == "PUT" and demo.store.dialect == "postgresql":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="needs the storage: storage_responses._explained looks the raw PATH_INFO "
-                "up in the store after Radicale refused the path (400); PostgreSQL rejects the "
-                "NUL byte and the answer becomes 500",
-            )
-        )
+def test_a_nul_byte_in_a_path_is_refused(demo: Demo, method: str) -> None:
     before = demo.stored()
     body = EVENT.format(uid="m", summary="overwritten") if method == "PUT" else ""
     assert demo.send(method, "/dav/marc%00/appointments/", "anne", body).status in (400, 403, 404)
@@ -204,11 +193,6 @@ def test_no_move_between_therapists(demo: Demo) -> None:
     assert demo.stored() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the storage: Collection.set_meta must refuse to change a collection's tag "
-    "(Radicale 3.9 writes a PROPPATCHed resourcetype, then answers 400 and the lock commits)",
-)
 @pytest.mark.parametrize(
     ("path", "resourcetype"),
     [

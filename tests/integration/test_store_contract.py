@@ -308,6 +308,23 @@ class TestCalendarContract:
             assert [c.href for c in tx.changes_since("anne/appointments", token)] == ["b.ics"]
             assert tx.last_seq("anne/appointments") > token
 
+    def test_last_seqs_reads_several_collections_at_once(self, store: Store) -> None:
+        self.make_calendar(store)
+        self.make_calendar(store, "anne/private")
+        self.make_calendar(store, "anne/empty")
+        with store.write("anne") as tx:
+            for path, href in (("anne/appointments", "a.ics"), ("anne/private", "p.ics")):
+                tx.put_item(path, href, "v1", span(href, "2026-12-02 14:00", None), "anne")
+            tx.put_item(
+                "anne/appointments", "b.ics", "v1", span("b", "2026-12-02 14:00", None), "anne"
+            )
+        paths = ["anne/appointments", "anne/private", "anne/empty", "nobody/else"]
+        with store.read() as tx:
+            one_by_one = {path: tx.last_seq(path) for path in paths}
+            at_once = tx.last_seqs(paths)
+        assert at_once == {path: seq for path, seq in one_by_one.items() if seq}
+        assert set(at_once) == {"anne/appointments", "anne/private"}
+
     def test_items_between_uses_the_series_span(self, store: Store) -> None:
         self.make_calendar(store)
         self.make_calendar(store, "anne/private")

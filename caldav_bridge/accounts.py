@@ -5,9 +5,10 @@ generated here with about 92 random bits, shown once, and kept as a SHA-256 dige
 that cannot be guessed needs no slow hash, and checking a login against all of a therapist's
 devices then costs one argon2 verification (the main password's), never one per device.
 
-`Authenticator` is what calendar apps log in through (`radicale_plugin.auth`): throttled
-(`caldav_bridge.login_throttle`), with a short success cache keyed on the credentials as
-stored, which are read again on every request; see its docstring.
+`Authenticator` is what calendar apps (`radicale_plugin.auth`) and the web logins log in
+through, each with its own: throttled (`caldav_bridge.login_throttle`, its memory in the
+store, shared by every process), with a short success cache in the process, keyed on the
+credentials as stored, which are read again on every request; see its docstring.
 """
 
 from __future__ import annotations
@@ -15,10 +16,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
-import secrets
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,7 +25,9 @@ from datetime import datetime
 from caldav_bridge.client_address import client_key
 from caldav_bridge.config import Config
 from caldav_bridge.errors import LoginError
-from caldav_bridge.login_throttle import LoginThrottle, Verdict
+from caldav_bridge.login_attempts import Attempt, LoginThrottle
+from caldav_bridge.login_cache import SuccessCache
+from caldav_bridge.login_throttle import Decision, Scope, Verdict
 from caldav_bridge.passwords import (
     MAX_LENGTH,
     check_acceptable,
@@ -34,7 +35,7 @@ from caldav_bridge.passwords import (
     hash_password,
     verify_password,
 )
-from caldav_bridge.store import AppPassword, Store, User
+from caldav_bridge.store import AppPassword, Store, Tx, User
 from caldav_bridge.store.users import Role
 
 ADMIN = "admin"
@@ -42,7 +43,7 @@ MAX_LOGIN_LENGTH = 64
 MAX_LABEL_LENGTH = 100
 DIGEST_PREFIX = "sha256:"
 SUCCESS_CACHE_SECONDS = 60.0
-SUCCESS_CACHE_SIZE = 4096
+THROTTLE_KEY_LABEL = b"caldav-bridge login throttle"
 
 
 @dataclass(frozen=True)
@@ -200,13 +201,24 @@ def authenticate(store: Store, login: str, password: str) -> User | None:
 
 
 def read_credentials(store: Store, login: str) -> Credentials:
+    with store.read() as tx:
+        return credentials_in(tx, login)
+
+
+def credentials_in(tx: Tx, login: str) -> Credentials:
     if not login or len(login) > MAX_LOGIN_LENGTH:
         return Credentials(None, ())
-    with store.read() as tx:
-        user = tx.user(login)
-        if user is None or not user.active:
-            return Credentials(None, ())
-        return Credentials(user, tuple(tx.app_passwords(login)))
+    user = tx.user(login)
+    if user is None or not user.active:
+        return Credentials(None, ())
+    return Credentials(user, tuple(tx.app_passwords(login)))
+
+
+def _refused(decision: Decision) -> LoginResult:
+    """The answer to an attempt the throttle refused unchecked."""
+    if decision.verdict is Verdict.THROTTLED:
+        return LoginResult(None, retry_after=max(1, math.ceil(decision.retry_after)), checked=False)
+    return LoginResult(None, checked=False)  # known wrong
 
 
 def _verify(credentials: Credentials, password: str) -> tuple[bool, int | None]:
@@ -224,54 +236,65 @@ def _verify(credentials: Credentials, password: str) -> tuple[bool, int | None]:
 
 
 class Authenticator:
-    """Logins from calendar apps: throttled, one argon2 per check, briefly cached.
+    """Logins from calendar apps or the web: throttled, one argon2 per check, briefly cached.
 
-    For every attempt the credentials are read from the store (one short read transaction):
-    a success is cached for ``cache_seconds`` under a keyed digest of login, password and the
-    stored credentials' fingerprint, so a password change, a new or revoked app password or a
-    deactivation, made by any process, misses the cache on the very next request. The cache
-    holds no password, only digests under a key that never leaves this process.
+    Every attempt reads the credentials from the store in one short read transaction, which
+    also reads the throttle's memory unless the success cache answers first
+    (`caldav_bridge.login_cache`: a success is remembered for ``cache_seconds``; a password
+    change, app password or deactivation, made by any process, misses it at once).
+
+    The throttle (`caldav_bridge.login_attempts`) counts the attempts of this ``scope`` in the
+    store, shared by every process. It knows a credential by a digest keyed from
+    ``secret_key`` (the deployment's, the same in every process), so a wrong password sent to
+    several processes is known wrong in all of them; the password is never stored.
     """
 
     def __init__(
         self,
         store: Store,
-        throttle: LoginThrottle | None = None,
+        secret_key: str,
+        scope: Scope = Scope.CALDAV,
         *,
         cache_seconds: float = SUCCESS_CACHE_SECONDS,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
-        self.throttle = throttle or LoginThrottle()
+        self.throttle = LoginThrottle(scope)
         self.cache_seconds = cache_seconds
         self.monotonic = monotonic
-        self._key = secrets.token_bytes(32)
+        self._cache = SuccessCache()
+        self._throttle_key = hmac.new(secret_key.encode(), THROTTLE_KEY_LABEL, "sha256").digest()
         self._lock = threading.Lock()
-        self._successes: OrderedDict[str, float] = OrderedDict()  # digest -> expiry
         self._roles: dict[str, Role] = {}
 
     def login(self, login: str, password: str, address: str | None) -> LoginResult:
-        credentials = read_credentials(self.store, login)
-        digest = self._digest(login, password, credentials.fingerprint)
-        client = client_key(address)
-        now = self.monotonic()
-        decision = self.throttle.decide(login, client, digest, now)
-        if decision.verdict is Verdict.KNOWN_WRONG:
-            return LoginResult(None, checked=False)
-        if decision.verdict is Verdict.THROTTLED:
-            wait = max(1, math.ceil(decision.retry_after))
-            return LoginResult(None, retry_after=wait, checked=False)
-        if credentials.user is not None and self._cached(digest, now):
-            return LoginResult(credentials.user)
-        matched, app_id = _verify(credentials, password)
+        client, moment = client_key(address), self.monotonic()
+        with self.store.read() as tx:
+            credentials = credentials_in(tx, login)
+            cached = self._cache.digest(login, password, credentials.fingerprint)
+            if credentials.user is not None and self._cache.passed(login, client, cached, moment):
+                return LoginResult(credentials.user)  # no throttle query, no argon2
+            attempt = Attempt(login, client, self._credential(login, password, credentials))
+            now = self.store.clock()
+            decision = self.throttle.decide(tx, attempt, now)
+        if decision.verdict is not Verdict.VERIFY:
+            self._cache.forget(login, client)
+            return _refused(decision)
+        checked = self._cache.checked(cached, moment) if credentials.user is not None else None
+        matched, app_id = (True, None) if checked is not None else _verify(credentials, password)
         if not matched or credentials.user is None:
-            self.throttle.failed(login, client, digest, now)
-            return LoginResult(None)
-        self.throttle.succeeded(login, client, now)
-        self._remember(digest, credentials.user, now)
-        if app_id is not None:
+            self._cache.forget(login, client)
             with self.store.write() as tx:
+                self.throttle.failed(tx, attempt, now)
+            return LoginResult(None)
+        with self.store.write() as tx:
+            self.throttle.succeeded(tx, attempt, now)
+            if app_id is not None:
                 tx.touch_app_password(app_id)
+        expiry = checked if checked is not None else moment + self.cache_seconds
+        self._cache.remember(login, client, cached, expiry)
+        with self._lock:
+            self._roles[credentials.user.login] = credentials.user.role
         return LoginResult(credentials.user)
 
     def role_of(self, login: str) -> Role | None:
@@ -284,19 +307,8 @@ class Authenticator:
             user = tx.user(login)
         return user.role if user is not None and user.active else None
 
-    def _digest(self, login: str, password: str, fingerprint: str) -> str:
-        message = "\0".join((login, password, fingerprint)).encode("utf-8", "surrogatepass")
-        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
-
-    def _cached(self, digest: str, now: float) -> bool:
-        with self._lock:
-            expiry = self._successes.get(digest)
-            return expiry is not None and now < expiry
-
-    def _remember(self, digest: str, user: User, now: float) -> None:
-        with self._lock:
-            self._roles[user.login] = user.role
-            self._successes.pop(digest, None)
-            self._successes[digest] = now + self.cache_seconds
-            while len(self._successes) > SUCCESS_CACHE_SIZE:
-                self._successes.popitem(last=False)
+    def _credential(self, login: str, password: str, credentials: Credentials) -> str:
+        """What the throttle knows a credential by, the same in every process."""
+        message = "\0".join((login, password, credentials.fingerprint))
+        encoded = message.encode("utf-8", "surrogatepass")
+        return hmac.new(self._throttle_key, encoded, hashlib.sha256).hexdigest()

@@ -16,30 +16,39 @@ really verified and did not match, within a sliding window of 15 minutes:
 
 A refused attempt verifies nothing, so it is not a failure and does not extend a backoff:
 an attacker can never lock a login for longer than the window, and never from an address
-that has opened it before. A success forgets that address's failures on that login.
+that has opened it before. A success forgets that address's failures on that login (rule 2).
 
-Everything is in memory and per process, bounded in size, and takes ``now`` (monotonic
-seconds) from the caller; `ThrottleRules` holds the numbers.
+This module is the decision only, pure: `decide` turns a `History` (what the store remembers
+about one attempt, `caldav_bridge.store.login_attempts`, shared by every process) into a
+`Decision`, and reads no clock: ``now`` is an aware datetime given by the caller.
+`ThrottleRules` holds the numbers; a `Scope` keeps calendar apps' and web logins' attempts
+counted apart.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict, deque
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import Enum
+
+
+class Scope(Enum):
+    """Whose attempts are counted together."""
+
+    CALDAV = "caldav"  # calendar apps (Radicale)
+    WEB = "web"  # the therapist space and the admin panel
 
 
 @dataclass(frozen=True)
 class ThrottleRules:
-    window: float = 15 * 60.0
+    window: timedelta = timedelta(minutes=15)
     per_login_address: int = 5
     per_address: int = 20
     per_login: int = 50
-    known_address_for: float = 30 * 24 * 3600.0
-    max_keys: int = 10_000  # tracked logins, addresses or pairs (oldest forgotten first)
-    max_known_addresses: int = 32  # remembered good addresses per login
-    max_wrong_passwords: int = 32  # remembered wrong passwords per login
+    known_address_for: timedelta = timedelta(days=30)
+
+
+RULES = ThrottleRules()
 
 
 class Verdict(Enum):
@@ -58,90 +67,41 @@ VERIFY = Decision(Verdict.VERIFY)
 KNOWN_WRONG = Decision(Verdict.KNOWN_WRONG)
 
 
-class _Recent:
-    """Keys mapped to their most recent event times (at most ``keep`` each), LRU-bounded."""
+@dataclass(frozen=True)
+class History:
+    """What the store remembers that bears on one attempt (a login, an address, a credential).
 
-    def __init__(self, keep: int, max_keys: int) -> None:
-        self.keep = keep
-        self.max_keys = max_keys
-        self._times: OrderedDict[object, deque[float]] = OrderedDict()
+    Each ``*_limit`` is the failure that keeps a limit reached while it is in the window: the
+    n-th latest failure counted by that rule, n being the rule's limit; None while fewer than
+    n are in the window.
+    """
 
-    def add(self, key: object, now: float) -> None:
-        times = self._times.pop(key, None) or deque(maxlen=self.keep)
-        times.append(now)
-        self._times[key] = times
-        while len(self._times) > self.max_keys:
-            self._times.popitem(last=False)
-
-    def forget(self, key: object) -> None:
-        self._times.pop(key, None)
-
-    def retry_after(self, key: object, now: float, window: float) -> float:
-        """Seconds until fewer than ``keep`` events remain in the window (0: not reached)."""
-        times = self._times.get(key)
-        if times is None or len(times) < self.keep:
-            return 0.0
-        return max(0.0, times[0] + window - now)
+    wrong_again: bool = False  # this credential failed on this login within the window
+    last_success: datetime | None = None  # this address's last success on this login
+    pair_limit: datetime | None = None  # rule 2: this login from this address, since success
+    address_limit: datetime | None = None  # rule 3: this address, any login
+    login_limit: datetime | None = None  # rule 4: this login, any address
 
 
-class LoginThrottle:
-    """The throttle's memory and decisions; safe to share between threads."""
-
-    def __init__(self, rules: ThrottleRules | None = None) -> None:
-        self.rules = r = rules or ThrottleRules()
-        self._lock = threading.Lock()
-        self._pairs = _Recent(r.per_login_address, r.max_keys)
-        self._addresses = _Recent(r.per_address, r.max_keys)
-        self._logins = _Recent(r.per_login, r.max_keys)
-        self._known: OrderedDict[str, OrderedDict[str, float]] = OrderedDict()
-        self._wrong: OrderedDict[str, OrderedDict[str, float]] = OrderedDict()
-
-    def decide(self, login: str, address: str, credential: str, now: float) -> Decision:
-        """What to do with an attempt; ``credential`` is a keyed digest of what was sent."""
-        r = self.rules
-        with self._lock:
-            if _fresh(self._wrong.get(login, {}), credential, now, r.window):
-                return KNOWN_WRONG
-            waits = [self._pairs.retry_after((login, address), now, r.window)]
-            if not _fresh(self._known.get(login, {}), address, now, r.known_address_for):
-                waits.append(self._addresses.retry_after(address, now, r.window))
-                waits.append(self._logins.retry_after(login, now, r.window))
-        wait = max(waits)
-        return Decision(Verdict.THROTTLED, wait) if wait > 0 else VERIFY
-
-    def failed(self, login: str, address: str, credential: str, now: float) -> None:
-        """A verified attempt that did not match."""
-        with self._lock:
-            self._pairs.add((login, address), now)
-            self._addresses.add(address, now)
-            self._logins.add(login, now)
-            _remember(self._wrong, login, credential, now, self.rules.max_wrong_passwords)
-            self._bound(self._wrong)
-
-    def succeeded(self, login: str, address: str, now: float) -> None:
-        with self._lock:
-            self._pairs.forget((login, address))
-            _remember(self._known, login, address, now, self.rules.max_known_addresses)
-            self._bound(self._known)
-
-    def _bound(self, table: OrderedDict[str, OrderedDict[str, float]]) -> None:
-        while len(table) > self.rules.max_keys:
-            table.popitem(last=False)
+def decide(history: History, now: datetime, rules: ThrottleRules = RULES) -> Decision:
+    """What to do with an attempt, given what the store remembers about it."""
+    if history.wrong_again:
+        return KNOWN_WRONG
+    waits = [_wait(history.pair_limit, now, rules.window)]
+    if not known_address(history.last_success, now, rules):
+        waits.append(_wait(history.address_limit, now, rules.window))
+        waits.append(_wait(history.login_limit, now, rules.window))
+    wait = max(waits)
+    return Decision(Verdict.THROTTLED, wait) if wait > 0 else VERIFY
 
 
-def _fresh(
-    seen: OrderedDict[str, float] | dict[str, float], key: str, now: float, ttl: float
-) -> bool:
-    at = seen.get(key)
-    return at is not None and now - at < ttl
+def known_address(last_success: datetime | None, now: datetime, rules: ThrottleRules) -> bool:
+    """True if the address opened the login recently enough to pass rules 3 and 4."""
+    return last_success is not None and now - last_success < rules.known_address_for
 
 
-def _remember(
-    table: OrderedDict[str, OrderedDict[str, float]], login: str, key: str, now: float, keep: int
-) -> None:
-    entries = table.pop(login, None) or OrderedDict()
-    entries.pop(key, None)
-    entries[key] = now
-    while len(entries) > keep:
-        entries.popitem(last=False)
-    table[login] = entries
+def _wait(limit: datetime | None, now: datetime, window: timedelta) -> float:
+    """Seconds until ``limit`` leaves the window (0: the limit is not reached)."""
+    if limit is None:
+        return 0.0
+    return max(0.0, (limit + window - now).total_seconds())

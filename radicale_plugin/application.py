@@ -12,6 +12,7 @@ import radicale.config
 from radicale.app import Application
 
 from caldav_bridge.accounts import Authenticator
+from caldav_bridge.login_throttle import Scope
 from caldav_bridge.store import Store
 from radicale_plugin.auth import Auth, TooManyRequests
 from radicale_plugin.rights import Rights
@@ -26,14 +27,18 @@ def make_application(
     max_resource_bytes: int,
     *,
     timezone: Callable[[], tzinfo],
+    secret_key: str,
 ) -> Application:
     """A Radicale application serving CalDAV with our auth and storage over ``store``.
 
-    ``timezone`` gives the practice's zone, in which the storage indexes floating times.
+    ``timezone`` gives the practice's zone, in which the storage indexes floating times;
+    ``secret_key`` is the deployment's, from which the login throttle keys its digests.
     """
     configuration = radicale.config.load()
 
-    authenticator = Authenticator(store)  # one per application: its throttle and cache
+    # One per application: its success cache; its throttle counts in the store, with every
+    # process's calendar-app logins.
+    authenticator = Authenticator(store, secret_key, Scope.CALDAV)
 
     def auth_factory(radicale_config: radicale.config.Configuration) -> Auth:
         return Auth(radicale_config, authenticator)

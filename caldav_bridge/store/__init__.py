@@ -21,9 +21,12 @@ from caldav_bridge.store.admin_views import AdminViewQueries
 from caldav_bridge.store.appointments import Appointment, AppointmentQueries
 from caldav_bridge.store.calendar import CalendarQueries, Change, Collection, Item, Span
 from caldav_bridge.store.database import create_engine, open_transaction, ping
+from caldav_bridge.store.erasure import ErasureQueries
 from caldav_bridge.store.feeds import FeedQueries
+from caldav_bridge.store.login_attempts import LoginAttemptQueries
 from caldav_bridge.store.outbox import OutboxQueries
 from caldav_bridge.store.patients import Patient, PatientDetails, PatientQueries
+from caldav_bridge.store.practice_patients import PracticePatientQueries
 from caldav_bridge.store.rate_limits import RateLimitQueries
 from caldav_bridge.store.records import AuditQueries, StateQueries
 from caldav_bridge.store.therapist_views import TherapistViewQueries
@@ -60,8 +63,11 @@ class Tx(
     WatcherQueries,
     FeedQueries,
     RateLimitQueries,
+    LoginAttemptQueries,
     TherapistViewQueries,
     AdminViewQueries,
+    PracticePatientQueries,
+    ErasureQueries,
 ):
     """Everything one transaction can read or write."""
 

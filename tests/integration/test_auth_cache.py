@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import sqlalchemy as sa
 
 import caldav_bridge.accounts
 import caldav_bridge.passwords
@@ -28,6 +29,7 @@ from tests.support.serve import run_cli, serving
 
 PASSWORD = "anne-password-1"
 ADDRESS = "192.0.2.10"
+SECRET = "test-secret-key"
 
 
 class Clock:
@@ -67,7 +69,7 @@ def test_a_success_is_remembered_for_a_minute(
     store: Store, elsewhere: Store, argon2_checks: list[str | None]
 ) -> None:
     clock = Clock()
-    authenticator = Authenticator(store, monotonic=clock)
+    authenticator = Authenticator(store, SECRET, monotonic=clock)
     assert authenticator.login("anne", PASSWORD, ADDRESS).user is not None
     assert len(argon2_checks) == 1
     for _ in range(5):
@@ -84,7 +86,7 @@ def test_a_success_is_remembered_for_a_minute(
 def test_a_password_changed_elsewhere_applies_at_once(
     store: Store, elsewhere: Store, argon2_checks: list[str | None]
 ) -> None:
-    authenticator = Authenticator(store, monotonic=Clock())
+    authenticator = Authenticator(store, SECRET, monotonic=Clock())
     assert authenticator.login("anne", PASSWORD, ADDRESS).user is not None
     set_password(elsewhere, "anne", "anne-password-2", actor="admin")
     assert authenticator.login("anne", PASSWORD, ADDRESS).user is None
@@ -92,7 +94,7 @@ def test_a_password_changed_elsewhere_applies_at_once(
 
 
 def test_a_deactivation_elsewhere_applies_at_once(store: Store, elsewhere: Store) -> None:
-    authenticator = Authenticator(store, monotonic=Clock())
+    authenticator = Authenticator(store, SECRET, monotonic=Clock())
     assert authenticator.login("anne", PASSWORD, ADDRESS).user is not None
     with elsewhere.write() as tx:
         tx.set_active("anne", False)
@@ -105,7 +107,7 @@ def test_a_deactivation_elsewhere_applies_at_once(store: Store, elsewhere: Store
 def test_app_passwords_revoked_elsewhere_stop_at_once(
     store: Store, elsewhere: Store, argon2_checks: list[str | None]
 ) -> None:
-    authenticator = Authenticator(store, monotonic=Clock())
+    authenticator = Authenticator(store, SECRET, monotonic=Clock())
     phone = create_app_password(elsewhere, "anne", "iPhone", actor="anne")
     tablet = create_app_password(elsewhere, "anne", "iPad", actor="anne")
     assert authenticator.login("anne", phone.secret, ADDRESS).user is not None
@@ -115,6 +117,55 @@ def test_app_passwords_revoked_elsewhere_stop_at_once(
     assert authenticator.login("anne", phone.secret, ADDRESS).user is None
     assert authenticator.login("anne", tablet.secret, ADDRESS).user is not None
     assert authenticator.login("anne", PASSWORD, ADDRESS).user is not None
+
+
+@pytest.fixture
+def throttle_statements(store: Store) -> Iterator[list[str]]:
+    """The SQL statements the store runs from now on that name a login throttle table."""
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if "login_failures" in statement or "login_known_addresses" in statement:
+            seen.append(statement.split(None, 1)[0].upper())
+
+    sa.event.listen(store.engine, "before_cursor_execute", record)
+    yield seen
+    sa.event.remove(store.engine, "before_cursor_execute", record)
+
+
+def test_a_cached_success_from_the_same_address_costs_the_throttle_nothing(
+    store: Store, elsewhere: Store, throttle_statements: list[str]
+) -> None:
+    """An uncached attempt reads the throttle's memory with one query and records its
+    outcome with one write (plus a bounded prune); a device syncing again within the minute
+    touches none of it. The same password from another address is decided by the throttle."""
+    clock = Clock()
+    authenticator = Authenticator(store, SECRET, monotonic=clock)
+    assert authenticator.login("anne", PASSWORD, ADDRESS).user is not None
+    assert throttle_statements == ["SELECT", "INSERT", "DELETE"]
+    throttle_statements.clear()
+    for _ in range(5):
+        clock.now += 10
+        assert authenticator.login("anne", PASSWORD, ADDRESS).user is not None
+    assert throttle_statements == []
+    assert authenticator.login("anne", PASSWORD, "198.51.100.7").user is not None
+    assert throttle_statements == ["SELECT", "INSERT", "DELETE"]
+    throttle_statements.clear()
+    assert authenticator.login("anne", "not her password", ADDRESS).user is None
+    assert throttle_statements == ["SELECT", "INSERT", "DELETE"]
+
+
+def test_a_warm_cache_answers_no_guess_from_a_throttled_address(
+    store: Store, elsewhere: Store
+) -> None:
+    """A guesser behind the therapist's address (one NAT) gets no answer from her cached
+    success: once the address fails on her login, even her password waits for the throttle."""
+    authenticator = Authenticator(store, SECRET, monotonic=Clock())
+    assert authenticator.login("anne", PASSWORD, ADDRESS).user is not None
+    for n in range(5):
+        assert authenticator.login("anne", f"guess {n}", ADDRESS).user is None
+    assert authenticator.login("anne", PASSWORD, ADDRESS).throttled
+    assert authenticator.login("anne", PASSWORD, "198.51.100.7").user is not None
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -1,8 +1,9 @@
 """Login throttling over CalDAV, against the real `caldav-bridge serve`, SQLite and PostgreSQL.
 
 Clients come from different loopback addresses (127.0.0.x) so the server sees them apart.
-The policy itself (windows, known addresses, distributed attacks) is unit-tested in
-tests/unit/test_login_throttle.py.
+Two `serve` processes on one database share one budget (the throttle's memory is the
+store's). The decision is unit-tested in tests/unit/test_login_throttle.py, every rule
+through the store in tests/integration/test_login_throttle_store.py.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import base64
 import http.client
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -62,17 +64,33 @@ def database_env(request: pytest.FixtureRequest) -> dict[str, str]:
     return {DATABASE_URL_ENV: str(request.getfixturevalue("postgres_url"))}
 
 
-@pytest.fixture
-def demo(practice_toml: Path, database_env: dict[str, str]) -> Iterator[Demo]:
+def demo_passwords(practice_toml: Path, database_env: dict[str, str]) -> dict[str, str]:
     init = run_cli("--config", str(practice_toml), "init", "--demo", env=database_env)
     assert init.returncode == 0, init.stderr
-    passwords = dict(
+    return dict(
         line.removeprefix("Demo login: ").split(" / ")
         for line in init.stdout.splitlines()
         if line.startswith("Demo login: ")
     )
+
+
+@pytest.fixture
+def demo(practice_toml: Path, database_env: dict[str, str]) -> Iterator[Demo]:
+    passwords = demo_passwords(practice_toml, database_env)
     with serving(practice_toml, database_env) as base_url:
         yield Demo(base_url, passwords)
+
+
+@pytest.fixture
+def two_processes(practice_toml: Path, database_env: dict[str, str]) -> Iterator[list[Demo]]:
+    """Two `serve` processes of the demo practice on one database."""
+    passwords = demo_passwords(practice_toml, database_env)
+    with ExitStack() as stack:
+        urls = [
+            stack.enter_context(serving(practice_toml, database_env, extra=["--no-watcher"]))
+            for _ in range(2)
+        ]
+        yield [Demo(url, passwords) for url in urls]
 
 
 def test_guesses_are_refused_after_five_and_the_therapist_still_gets_in(demo: Demo) -> None:
@@ -117,3 +135,22 @@ def test_an_unknown_login_is_answered_like_a_known_one(demo: Demo) -> None:
     unknown = [demo.propfind("nobody", f"guess {n}", ATTACKER).status for n in range(6)]
     known = [demo.propfind("marc", f"guess {n}", ATTACKER).status for n in range(6)]
     assert unknown == known == [401] * 5 + [429]
+
+
+def test_two_processes_count_guesses_together(two_processes: list[Demo]) -> None:
+    """A guesser spreading attempts over the processes of a scale-out gets no more guesses,
+    and a device with an outdated password is not counted once per process."""
+    one, two = two_processes
+    password = one.passwords["anne"]
+    guesses = [two_processes[n % 2].propfind("anne", f"guess {n}", ATTACKER) for n in range(5)]
+    assert [a.status for a in guesses] == [401] * 5
+    refused = [one.propfind("anne", password, ATTACKER), two.propfind("anne", password, ATTACKER)]
+    assert [a.status for a in refused] == [429, 429]
+    # Three typos, then an old phone through both processes: 4 failures, not 5.
+    typos = [
+        demo.propfind("anne", f"typo {n}", THERAPIST) for n, demo in enumerate((one, two, one))
+    ]
+    outdated = [demo.propfind("anne", "last year's password", THERAPIST) for demo in (one, two) * 4]
+    assert [a.status for a in typos + outdated] == [401] * 11
+    assert one.propfind("anne", password, THERAPIST).status == 207
+    assert two.propfind("anne", password, THERAPIST).status == 207

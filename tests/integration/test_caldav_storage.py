@@ -56,7 +56,9 @@ def event(uid: str, start: datetime, *extra: str) -> str:
 @pytest.fixture
 def storage(store: Store, practice_toml: Path, tmp_path: Path) -> Storage:
     provision_calendars(store, load_config(practice_toml))
-    app = make_application(store, tmp_path, 10 * 2**20, 2**20, timezone=lambda: ZURICH)
+    app = make_application(
+        store, tmp_path, 10 * 2**20, 2**20, timezone=lambda: ZURICH, secret_key="test-secret"
+    )
     plugin = app._storage
     assert isinstance(plugin, Storage)
     return plugin

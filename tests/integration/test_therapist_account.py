@@ -65,7 +65,8 @@ def test_a_new_password_works_for_caldav_at_once_and_ends_other_sessions(space: 
 def test_a_calendar_app_logged_in_with_the_old_password_is_refused_at_its_next_request(
     space: Space,
 ) -> None:
-    caldav = Authenticator(space.store)  # what Radicale logs in through, success cache included
+    # What Radicale logs in through, success cache included.
+    caldav = Authenticator(space.store, space.web.runtime.secret_key)
     assert caldav.login("anne", PASSWORDS["anne"], "192.0.2.1").user is not None
     change_password(logged_in(space), PASSWORDS["anne"])
     assert caldav.login("anne", PASSWORDS["anne"], "192.0.2.1").user is None

@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "caldav_bridge"
-CORE = ["intervals", "opening_hours", "slots"]
+CORE = ["intervals", "opening_hours", "slots", "login_throttle"]
 CORE_MODULES = {f"caldav_bridge.{name}" for name in CORE}
 
 

@@ -1,138 +1,104 @@
-"""The login throttle's decisions (caldav_bridge.login_throttle), on a clock the test holds.
+"""The login throttle's decision (caldav_bridge.login_throttle.decide), pure: what the store
+remembers about an attempt in, a decision out. Every rule of the policy, at the edges of its
+window. The same rules through the real store, on SQLite and PostgreSQL and across processes,
+are in tests/integration/test_login_throttle_store.py.
 
-Times are seconds since the test's start; the window is 15 minutes.
+Times are minutes after 10:00 UTC on a fixed day; the window is 15 minutes.
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from caldav_bridge.client_address import client_key
 from caldav_bridge.login_throttle import (
     KNOWN_WRONG,
+    RULES,
     VERIFY,
     Decision,
-    LoginThrottle,
+    History,
     ThrottleRules,
     Verdict,
+    decide,
+    known_address,
 )
 
+START = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 MINUTE = 60.0
-HOME = "192.0.2.10"
-OFFICE = "198.51.100.7"
-ATTACKER = "203.0.113.66"
+DAY = timedelta(days=1)
 
 
-def guesses(throttle: LoginThrottle, login: str, address: str, count: int, at: float) -> None:
-    """``count`` different wrong passwords, each verified and failed."""
-    for n in range(count):
-        guess = f"{login}-{address}-{at}-{n}"
-        assert throttle.decide(login, address, guess, at) == VERIFY
-        throttle.failed(login, address, guess, at)
+def at(minutes: float) -> datetime:
+    return START + timedelta(minutes=minutes)
 
 
-def refused(decision: Decision) -> bool:
-    return decision.verdict is Verdict.THROTTLED
+def throttled(seconds: float) -> Decision:
+    return Decision(Verdict.THROTTLED, seconds)
 
 
-def test_five_wrong_guesses_from_one_address_throttle_that_address_for_that_login() -> None:
-    throttle = LoginThrottle()
-    guesses(throttle, "anne", ATTACKER, 5, at=0)
-    sixth = throttle.decide("anne", ATTACKER, "one more", 1 * MINUTE)
-    assert refused(sixth)
-    assert sixth.retry_after == 14 * MINUTE  # until the first guess leaves the window
-    assert throttle.decide("anne", HOME, "her password", 1 * MINUTE) == VERIFY
-    assert throttle.decide("marc", ATTACKER, "a guess at marc", 1 * MINUTE) == VERIFY
+NOW = at(20)
 
 
-def test_the_backoff_ends_when_the_guesses_leave_the_window() -> None:
-    throttle = LoginThrottle()
-    guesses(throttle, "anne", ATTACKER, 4, at=0)
-    guesses(throttle, "anne", ATTACKER, 1, at=5 * MINUTE)
-    assert refused(throttle.decide("anne", ATTACKER, "x", 14 * MINUTE))
-    assert throttle.decide("anne", ATTACKER, "x", 15 * MINUTE) == VERIFY  # 4 left in window
+@pytest.mark.parametrize(
+    ("history", "expected"),
+    [
+        # Nothing remembered: check the password.
+        (History(), VERIFY),
+        # Rule 1: this very credential failed within the window; it wins over every limit.
+        (History(wrong_again=True), KNOWN_WRONG),
+        (History(wrong_again=True, pair_limit=at(19)), KNOWN_WRONG),
+        # Rule 2: the 5th latest failure of the pair at 10:10 keeps it refused until 10:25.
+        (History(pair_limit=at(10)), throttled(5 * MINUTE)),
+        # ... and even from an address that opened the login before (it guessed since).
+        (History(last_success=at(1), pair_limit=at(10)), throttled(5 * MINUTE)),
+        # Exactly 15 minutes old: out of the window.
+        (History(pair_limit=at(5)), VERIFY),
+        # Rule 3: 20 failures from this address (any logins), for a login it never opened.
+        (History(address_limit=at(6)), throttled(1 * MINUTE)),
+        # ... but not for a login it opened within 30 days.
+        (History(last_success=NOW - 29 * DAY, address_limit=at(6)), VERIFY),
+        (History(last_success=NOW - 30 * DAY, address_limit=at(6)), throttled(1 * MINUTE)),
+        # Rule 4: 50 failures on this login (any addresses): refused from a new address ...
+        (History(login_limit=at(19)), throttled(14 * MINUTE)),
+        # ... never from one that opened it within 30 days.
+        (History(last_success=at(-60), login_limit=at(19)), VERIFY),
+        (History(last_success=NOW - 31 * DAY, login_limit=at(19)), throttled(14 * MINUTE)),
+        # Several limits reached: the longest wait is the answer.
+        (History(pair_limit=at(6), address_limit=at(12), login_limit=at(8)), throttled(7 * MINUTE)),
+        # A known address waits for its own pair only.
+        (
+            History(last_success=at(0), pair_limit=at(6), address_limit=at(19), login_limit=at(19)),
+            throttled(1 * MINUTE),
+        ),
+    ],
+)
+def test_decisions(history: History, expected: Decision) -> None:
+    assert decide(history, NOW, RULES) == expected
 
 
-def test_refused_attempts_do_not_extend_the_backoff() -> None:
-    throttle = LoginThrottle()
-    guesses(throttle, "anne", ATTACKER, 5, at=0)
-    for minute in range(1, 15):
-        assert refused(throttle.decide("anne", ATTACKER, f"guess {minute}", minute * MINUTE))
-    assert throttle.decide("anne", ATTACKER, "after the window", 15 * MINUTE) == VERIFY
+def test_a_wait_never_exceeds_the_window() -> None:
+    """However long an attack went on, a limit reached by a failure made just now lifts when
+    that failure leaves the window: nobody is locked out for longer."""
+    worst = History(pair_limit=NOW, address_limit=NOW, login_limit=NOW)
+    assert decide(worst, NOW, RULES) == throttled(15 * MINUTE)
+    assert decide(worst, NOW + RULES.window, RULES) == VERIFY
 
 
-def test_the_same_wrong_password_again_is_known_wrong_and_not_counted() -> None:
-    """A phone with an outdated password syncing every minute never locks the address."""
-    throttle = LoginThrottle()
-    for minute in range(30):
-        decision = throttle.decide("anne", OFFICE, "old password", minute * MINUTE)
-        if minute % 15 == 0:  # once per window it is checked again
-            assert decision == VERIFY
-            throttle.failed("anne", OFFICE, "old password", minute * MINUTE)
-        else:
-            assert decision == KNOWN_WRONG
-    assert throttle.decide("anne", OFFICE, "new password", 30 * MINUTE) == VERIFY
+def test_the_rules_numbers_are_the_policys() -> None:
+    numbers = (RULES.per_login_address, RULES.per_address, RULES.per_login)
+    assert numbers == (5, 20, 50)
+    assert (RULES.window, RULES.known_address_for) == (timedelta(minutes=15), timedelta(days=30))
 
 
-def test_a_success_forgets_that_addresss_failures() -> None:
-    throttle = LoginThrottle()
-    guesses(throttle, "anne", HOME, 4, at=0)
-    throttle.succeeded("anne", HOME, 1 * MINUTE)
-    guesses(throttle, "anne", HOME, 4, at=2 * MINUTE)
-    assert throttle.decide("anne", HOME, "typo", 3 * MINUTE) == VERIFY
-
-
-def test_an_address_spraying_many_logins_is_refused_for_logins_it_never_opened() -> None:
-    throttle = LoginThrottle()
-    throttle.succeeded("anne", OFFICE, 0)
-    for n in range(5):
-        guesses(throttle, f"user{n}", OFFICE, 4, at=1 * MINUTE)  # 20 failures, 4 per login
-    assert refused(throttle.decide("marc", OFFICE, "guess", 2 * MINUTE))
-    assert refused(throttle.decide("someone", OFFICE, "guess", 2 * MINUTE))
-    assert throttle.decide("anne", OFFICE, "her password", 2 * MINUTE) == VERIFY
-    assert throttle.decide("marc", HOME, "his password", 2 * MINUTE) == VERIFY
-
-
-def test_a_distributed_attack_on_one_login_spares_its_known_addresses() -> None:
-    """50 guesses from 25 addresses: new addresses wait, the therapist's usual ones do not."""
-    throttle = LoginThrottle()
-    throttle.succeeded("anne", HOME, 0)
-    for n in range(25):
-        guesses(throttle, "anne", f"203.0.113.{n}", 2, at=1 * MINUTE)
-    assert refused(throttle.decide("anne", "203.0.113.200", "guess", 2 * MINUTE))
-    assert throttle.decide("anne", HOME, "her password", 2 * MINUTE) == VERIFY
-    assert throttle.decide("marc", "203.0.113.200", "guess", 2 * MINUTE) == VERIFY
-    # Never for longer than the window, however long the attack went on before.
-    assert throttle.decide("anne", "203.0.113.200", "guess", 16 * MINUTE) == VERIFY
-
-
-def test_a_known_address_expires_after_thirty_days() -> None:
-    throttle = LoginThrottle()
-    throttle.succeeded("anne", HOME, 0)
-    later = 31 * 24 * 60 * MINUTE
-    for n in range(25):
-        guesses(throttle, "anne", f"203.0.113.{n}", 2, at=later)
-    assert refused(throttle.decide("anne", HOME, "her password", later + MINUTE))
-
-
-def test_an_unknown_login_is_throttled_like_a_known_one() -> None:
-    """The throttle never looks at whether a login exists: no enumeration through it."""
-    throttle = LoginThrottle()
-    guesses(throttle, "nobody", ATTACKER, 5, at=0)
-    assert refused(throttle.decide("nobody", ATTACKER, "x", MINUTE))
-
-
-def test_memory_is_bounded() -> None:
-    rules = ThrottleRules(max_keys=100, max_wrong_passwords=3)
-    throttle = LoginThrottle(rules)
-    for n in range(1000):
-        throttle.failed(f"login{n}", f"10.0.{n // 256}.{n % 256}", f"guess{n}", 0)
-    for n in range(10):
-        throttle.failed("anne", ATTACKER, f"guess{n}", 0)
-    assert len(throttle._pairs._times) <= 100
-    assert len(throttle._logins._times) <= 100
-    assert len(throttle._wrong) <= 100
-    assert len(throttle._wrong["anne"]) == 3
+def test_other_rules_apply_their_own_window() -> None:
+    short = ThrottleRules(window=timedelta(minutes=1), known_address_for=timedelta(hours=1))
+    assert decide(History(pair_limit=at(19.5)), NOW, short) == throttled(30.0)
+    assert decide(History(pair_limit=at(19)), NOW, short) == VERIFY
+    assert not known_address(NOW - timedelta(hours=1), NOW, short)
+    assert known_address(NOW - timedelta(minutes=59), NOW, short)
+    assert not known_address(None, NOW, short)
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,19 @@
-"""One WSGI application: Radicale under /dav/, well-known redirects, the Flask app elsewhere."""
+"""One WSGI application: Radicale under /dav/, well-known redirects, the Flask app elsewhere.
+
+Before each request, ``on_request`` runs with no transaction open: `wsgi_app` makes it
+provision the therapists of a configuration that changed (a login and calendar for one added
+by hand), cheap when nothing changed. Its failure is logged and the request goes on.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from werkzeug.wrappers import Response
+
+log = logging.getLogger(__name__)
 
 DAV_PREFIX = "/dav"
 WELL_KNOWN = ("/.well-known/caldav", "/.well-known/carddav")
@@ -16,12 +24,23 @@ WSGIApp = Any  # a WSGI callable (typing it fully adds nothing here)
 
 
 class Dispatcher:
-    def __init__(self, dav: WSGIApp, web: WSGIApp, max_request_bytes: int) -> None:
+    def __init__(
+        self,
+        dav: WSGIApp,
+        web: WSGIApp,
+        max_request_bytes: int,
+        on_request: Callable[[], object] = lambda: None,
+    ) -> None:
         self.dav = dav
         self.web = web
         self.max_request_bytes = max_request_bytes
+        self.on_request = on_request
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        try:
+            self.on_request()
+        except Exception:  # e.g. the database briefly unreachable: tried again next request
+            log.exception("before the request: provisioning the configured therapists failed")
         path = environ.get("PATH_INFO", "") or "/"
         method = environ.get("REQUEST_METHOD", "GET").upper()
         script = environ.get("SCRIPT_NAME", "").rstrip("/")

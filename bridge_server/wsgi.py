@@ -13,7 +13,7 @@ from pathlib import Path
 from booking_web import create_app
 from bridge_server.dispatch import Dispatcher
 from caldav_bridge.config_source import ConfigSource
-from caldav_bridge.provisioning import provision_calendars
+from caldav_bridge.provisioning import ProvisionOnChange, provision_therapists
 from caldav_bridge.runtime import Runtime
 from caldav_bridge.secret_key import secret_key
 from caldav_bridge.store import Store, utc_now
@@ -36,13 +36,16 @@ def open_store(source: ConfigSource, environ: Mapping[str, str]) -> Store:
 
 
 def build_runtime(path: Path, environ: Mapping[str, str]) -> Runtime:
-    """Load the configuration, reach the database, check its schema: fail here, not later."""
+    """Load the configuration, reach the database, check its schema, provision the configured
+    therapists' logins and calendars: fail here, not later."""
     source = ConfigSource(path)
     store = open_store(source, environ)
     require_current(store.engine)
     key = secret_key(store, source.current().server.secret_key_env, environ)
-    provision_calendars(store, source.current())
-    return Runtime(config_source=source, store=store, secret_key=key, clock=utc_now)
+    provision_therapists(store, source.current())
+    return Runtime(
+        config_source=source, store=store, secret_key=key, clock=utc_now, environ=environ
+    )
 
 
 def wsgi_app(runtime: Runtime) -> Dispatcher:
@@ -54,8 +57,16 @@ def wsgi_app(runtime: Runtime) -> Dispatcher:
         server.max_request_bytes,
         server.max_resource_bytes,
         timezone=lambda: runtime.config.practice.tz,
+        secret_key=runtime.secret_key,
     )
-    return Dispatcher(dav, create_app(runtime), server.max_request_bytes)
+    # `build_runtime` provisioned this configuration; a changed one is provisioned on the
+    # next request, in every process (each watches the file).
+    provisioning = ProvisionOnChange(
+        runtime.config_source, runtime.store, provisioned=runtime.config
+    )
+    return Dispatcher(
+        dav, create_app(runtime), server.max_request_bytes, on_request=provisioning.check
+    )
 
 
 def make_wsgi_app() -> Dispatcher:

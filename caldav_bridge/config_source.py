@@ -47,11 +47,14 @@ class ConfigSource:
             return ""
 
     def current(self) -> Config:
-        now = self._monotonic()
-        if now - self._checked < self.interval:
+        if self._monotonic() - self._checked < self.interval:
             return self._config
+        return self.refresh()
+
+    def refresh(self) -> Config:
+        """Check the file now, whatever the interval (e.g. right after this process wrote it)."""
         with self._lock:
-            self._checked = now
+            self._checked = self._monotonic()
             signature = self._stat()
             if signature != self._signature:
                 self._signature = signature

@@ -3,11 +3,13 @@
 The form carries the version of the file it was built from (hidden field ``version``);
 `save` applies the edit through `caldav_bridge.config_writer.apply_edit`, which refuses a
 file changed since then, a read-only configuration and an invalid result, leaving the file
-as it was. Every save that happened is written to the audit log (keys, never values).
+as it was. Every save that happened is written to the audit log (keys, never values) and
+applies in this process at once (the others follow the file within their interval).
 """
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -17,6 +19,8 @@ from typing import Any
 from booking_web.admin.blueprint import current_admin
 from booking_web.context import runtime
 from booking_web.i18n import _
+from caldav_bridge.config import Config
+from caldav_bridge.config_loader import config_from_dict
 from caldav_bridge.config_writer import (
     ConfigConflictError,
     ConfigReadOnlyError,
@@ -41,6 +45,7 @@ class Saved(Enum):
 class SaveResult:
     outcome: Saved
     problem: str = ""  # what to tell the admin when not OK
+    config: Config | None = None  # the configuration saved, when OK
 
     @property
     def ok(self) -> bool:
@@ -66,10 +71,31 @@ def file_values(shot: ConfigSnapshot) -> dict[str, Any]:
     return unwrapped
 
 
+def config_in(shot: ConfigSnapshot) -> Config | None:
+    """The configuration the file holds now (a form follows a save or a hand edit at once);
+    None if the file is invalid."""
+    try:
+        return config_from_dict(tomllib.loads(shot.text), config_path())
+    except (ConfigError, tomllib.TOMLDecodeError):
+        return None
+
+
+def shown_config(shot: ConfigSnapshot) -> Config:
+    """The configuration a page shows: the file's (a save or a hand edit shows at once), or
+    the running one while the file is invalid."""
+    return config_in(shot) or runtime().config
+
+
+def file_table(shot: ConfigSnapshot, section: str, key: str) -> dict[str, Any] | None:
+    """The table ``[section.key]`` as the file has it (None if it has none)."""
+    found = file_values(shot).get(section, {}).get(key)
+    return found if isinstance(found, dict) else None
+
+
 def save(version: str, edit: Edit, action: str, subject: str, keys: Sequence[str]) -> SaveResult:
     """Apply ``edit`` if the file is still at ``version``; audit it as ``action``."""
     try:
-        apply_edit(config_path(), version, edit, read_only=read_only())
+        config = apply_edit(config_path(), version, edit, read_only=read_only())
     except ConfigReadOnlyError:
         return SaveResult(Saved.READ_ONLY, read_only_text())
     except ConfigConflictError:
@@ -81,7 +107,8 @@ def save(version: str, edit: Edit, action: str, subject: str, keys: Sequence[str
         return SaveResult(Saved.INVALID, problem)
     with runtime().store.write() as tx:
         tx.audit(current_admin(), action, subject, "keys=" + ",".join(keys))
-    return SaveResult(Saved.OK)
+    runtime().config_source.refresh()  # this process applies the change at once
+    return SaveResult(Saved.OK, config=config)
 
 
 def read_only_text() -> str:

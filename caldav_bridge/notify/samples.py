@@ -1,8 +1,10 @@
-"""Every message rendered once with sample data, to find a broken template at start-up.
+"""Every message rendered once with sample data, to find a broken template at start-up, and to
+show the admin what an edited template will look like.
 
 A hand-edited template with a typo or an unknown name (an SMS template asking for the
 service, say) stops `serve`, `watch` and `notify` with one line naming the file, instead of
-failing on a patient's notification later.
+failing on a patient's notification later. The admin panel renders a draft the same way
+before saving it (`caldav_bridge.notify.template_check`).
 """
 
 from __future__ import annotations
@@ -10,15 +12,29 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import MappingProxyType
 
-from caldav_bridge.config import LANGUAGES, Config
+from caldav_bridge.config import LANGUAGES, Config, TherapistConfig
 from caldav_bridge.notify.changes import AppointmentChange, EventFacts
 from caldav_bridge.notify.compose import Composer
-from caldav_bridge.notify.messages import EMAIL, SMS
+from caldav_bridge.notify.messages import EMAIL, SMS, Outgoing
 from caldav_bridge.notify.templates import Templates
 from caldav_bridge.store import Appointment, Patient
 
 SAMPLE_START = datetime(2030, 3, 4, 13, 15, tzinfo=UTC)
+SAMPLE_KEY = "sample-key"
+SAMPLE_THERAPIST = TherapistConfig(
+    login="therapist",
+    name="Anne Exemple",
+    email="t@example.invalid",
+    phone="",
+    language="fr",
+    weekly_hours=MappingProxyType({}),
+    exceptions=(),
+    calendar_name="",
+    color="#2A7AB0",
+    active=True,
+)
 
 
 def check_templates(config: Config, folder: Path) -> None:
@@ -26,18 +42,25 @@ def check_templates(config: Config, folder: Path) -> None:
     if not folder.is_dir() or not config.therapists:
         return
     templates = Templates(folder, strict=True)
-    login, therapist = next(iter(config.therapists.items()))
-    on = replace(config.notifications, sms_notices=True, sms_reminders=True, email_reminders=True)
     for language in LANGUAGES:
-        sample = replace(
-            config,
-            notifications=on,
-            therapists={login: replace(therapist, language=language, email="t@example.invalid")},
-        )
-        _render_all(Composer(sample, templates, "sample-key"), login, language)
+        sample_messages(config, templates, language)
 
 
-def _render_all(composer: Composer, login: str, language: str) -> None:
+def sample_messages(config: Config, templates: Templates, language: str) -> list[Outgoing]:
+    """Every message in ``language`` (booked by the patient, changed by the therapist,
+    cancelled by the practice, both reminders), for a sample patient and appointment with the
+    practice's settings; every channel on."""
+    login, therapist = next(iter(config.therapists.items()), ("therapist", SAMPLE_THERAPIST))
+    on = replace(config.notifications, sms_notices=True, sms_reminders=True, email_reminders=True)
+    sample = replace(
+        config,
+        notifications=on,
+        therapists={login: replace(therapist, language=language, email="t@example.invalid")},
+    )
+    return _render_all(Composer(sample, templates, SAMPLE_KEY), login, language)
+
+
+def _render_all(composer: Composer, login: str, language: str) -> list[Outgoing]:
     service = next(iter(composer.config.services), "service")
     appointment = Appointment(
         uid="sample",
@@ -69,10 +92,12 @@ def _render_all(composer: Composer, login: str, language: str) -> None:
     before = EventFacts(SAMPLE_START - timedelta(days=1), SAMPLE_START, "Elsewhere", False)
     after = EventFacts(appointment.start_at, appointment.end_at, "", False)
     now = SAMPLE_START - timedelta(days=3)
+    found: list[Outgoing] = []
     for change, actor in (
         (AppointmentChange("booked", None, after), "patient"),
         (AppointmentChange("changed", before, after), login),
         (AppointmentChange("cancelled", after, None), "admin"),
     ):
-        composer.for_change(1, change, appointment, patient, actor, now)
-    composer.reminders([SMS, EMAIL], appointment, patient, "", now)
+        found += composer.for_change(1, change, appointment, patient, actor, now)
+    found += composer.reminders([SMS, EMAIL], appointment, patient, "", now)
+    return found

@@ -11,18 +11,24 @@ the patient's first name, date, time, practice and links: an SMS cannot show the
 (DESIGN.md §8) even if an edited template asks for them. Every template is rendered at
 start-up (`caldav_bridge.notify.samples.check_templates`); an override that breaks later is
 logged and replaced by the default.
+
+Every process follows the files without a restart: a template is looked up again each time
+it is used, and its compiled form is reused only while the same file holds the same text (an
+override added, edited within one timestamp tick, or removed is seen at once). A draft (the
+admin panel's preview) is rendered in place of its file without being written.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment
 
 from caldav_bridge.config import LANGUAGES
@@ -62,13 +68,24 @@ class Segment:
 
 
 class Templates:
-    def __init__(self, override_dir: Path | None = None, *, strict: bool = False) -> None:
-        """``strict``: a failing override raises `ConfigError` instead of falling back."""
+    def __init__(
+        self,
+        override_dir: Path | None = None,
+        *,
+        strict: bool = False,
+        drafts: Mapping[str, str] | None = None,
+    ) -> None:
+        """``strict``: a failing override raises `ConfigError` instead of falling back.
+        ``drafts``: texts used instead of files, by name (``"fr/booked_patient.txt"``)."""
         self.override_dir = override_dir
         self.strict = strict
+        self.drafts = dict(drafts or {})
+        overrides = self.drafts if override_dir else {}
         self._envs = {
             (overridable, html): _environment(
-                [override_dir, DEFAULTS] if overridable and override_dir else [DEFAULTS], html
+                [override_dir, DEFAULTS] if overridable and override_dir else [DEFAULTS],
+                overrides if overridable else {},
+                html,
             )
             for overridable in (True, False)
             for html in (True, False)
@@ -79,8 +96,16 @@ class Templates:
         first, _, rest = rendered.lstrip("\n").partition("\n")
         subject = " ".join(first.split())
         text = rest.strip("\n") + "\n"
+        return EmailText(subject, text, self.html(language, subject, text))
+
+    def html(self, language: str, subject: str, text: str) -> str:
+        """The HTML part of an email whose plain text is ``text``."""
         layout = {"subject": subject, "paragraphs": paragraphs(text), "language": language}
-        return EmailText(subject, text, self._render(language, LAYOUT, layout, html=True))
+        return self._render(language, LAYOUT, layout, html=True)
+
+    def parse(self, source: str, name: str) -> jinja2.nodes.Template:
+        """``source`` as a template's syntax tree; raises `jinja2.TemplateSyntaxError`."""
+        return self._env(True, False).parse(source, name=name)
 
     def sms(self, language: str, name: str, context: Mapping[str, Any]) -> str:
         return " ".join(self._render(language, f"{name}.txt", context, html=False).split())
@@ -91,7 +116,7 @@ class Templates:
         name = _name(language, filename)
         try:
             return self._env(True, html).get_template(name).render(context)
-        except jinja2.TemplateError as exc:
+        except Exception as exc:  # an override can fail in many ways (TypeError, bad UTF-8...)
             if self.override_dir is None:
                 raise
             if self.strict:
@@ -139,17 +164,51 @@ def _name(language: str, filename: str) -> str:
     return f"{folder}/{filename}"
 
 
-def _environment(search: list[Path | None], html: bool) -> SandboxedEnvironment:
-    folders = [str(folder) for folder in search if folder is not None]
-    loader = jinja2.ChoiceLoader(
-        [
-            jinja2.FileSystemLoader(folders),
-            # `<lang>/email.html` may be overridden; else the layout shared by all languages.
-            jinja2.PrefixLoader(
-                {lang: jinja2.FileSystemLoader(folders) for lang in LANGUAGES}, delimiter="/"
-            ),
-        ]
-    )
+class FolderLoader(jinja2.BaseLoader):
+    """Each template from the first folder that has it, a draft of the same name first.
+
+    ``<lang>/<file>`` falls back to ``<file>`` (`<lang>/email.html` may be overridden; else the
+    layout shared by all languages). A loaded template stays valid while looking it up again
+    finds the same file with the same text (Jinja2 asks before each reuse, ``auto_reload``).
+    """
+
+    def __init__(self, folders: Sequence[Path], drafts: Mapping[str, str]) -> None:
+        self.folders = tuple(folders)
+        self.drafts = dict(drafts)
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        if template in self.drafts:
+            return self.drafts[template], template, lambda: True
+        found = self.find(template)
+        if found is None:
+            raise jinja2.TemplateNotFound(template)
+        path, text = found
+        return text, str(path), lambda: self.find(template) == found
+
+    def find(self, template: str) -> tuple[Path, str] | None:
+        """The file ``template`` names now, and its text."""
+        for candidate in self._candidates(split_template_path(template)):
+            try:
+                return candidate, candidate.read_text(encoding="utf-8")
+            except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+                continue
+        return None
+
+    def _candidates(self, pieces: list[str]) -> Iterator[Path]:
+        names = [pieces]
+        if len(pieces) > 1 and pieces[0] in LANGUAGES:
+            names.append(pieces[1:])
+        for name in names:
+            for folder in self.folders:
+                yield folder.joinpath(*name)
+
+
+def _environment(
+    search: list[Path | None], drafts: Mapping[str, str], html: bool
+) -> SandboxedEnvironment:
+    loader = FolderLoader([folder for folder in search if folder is not None], drafts)
     return SandboxedEnvironment(
         loader=loader,
         autoescape=html,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from caldav_bridge.config_source import ConfigSource
 from caldav_bridge.config_writer import (
     ConfigConflictError,
     ConfigReadOnlyError,
+    add_table,
     apply_edit,
     remove_key,
     set_value,
@@ -47,6 +48,52 @@ def test_new_hours_and_a_new_service_appear_in_the_slots_config(practice_toml: P
     assert len(config.therapists["marc"].weekly_hours[5]) == 1
     assert config.services["bilan-30"].duration == timedelta(minutes=30)
     assert load_config(practice_toml).services["bilan-30"].therapists == ("marc",)
+
+
+CLAIRE_THEN_SERVICES = """[therapists.claire]
+name = "Claire Dubois"
+active = false
+
+[therapists.claire.hours]
+tuesday = ["14:00-18:00"]
+
+[[therapists.claire.exceptions]]
+date = 2026-12-08
+
+# Services ("prestations"). availability: "fixed" (slots chained back to back from the start
+# of each open period) or "flexible" (a start every 15 minutes where the appointment fits).
+[services.seance-75]
+"""
+
+
+def test_what_is_added_to_the_last_therapist_stays_above_the_comment_on_services(
+    practice_toml: Path,
+) -> None:
+    """tomlkit keeps "# Services ..." in the body of the last therapist's table: a key, hours
+    or a first exception added to that therapist must still come above it."""
+    before = practice_toml.read_text(encoding="utf-8")
+
+    def new_therapist(doc: tomlkit.TOMLDocument) -> None:
+        table = tomlkit.table()
+        table["name"] = "Claire Dubois"
+        add_table(doc, "therapists", "claire", table)
+
+    def hours(doc: tomlkit.TOMLDocument) -> None:  # as the hours form writes them
+        set_value(doc, ["therapists", "claire", "hours", "tuesday"], ["14:00-18:00"])
+        set_value(doc, ["therapists", "claire", "exceptions"], tomlkit.aot())
+        row = tomlkit.table()
+        row["date"] = date(2026, 12, 8)
+        doc["therapists"]["claire"]["exceptions"].append(row)
+
+    def deactivate(doc: tomlkit.TOMLDocument) -> None:
+        set_value(doc, ["therapists", "claire", "active"], False)
+
+    for edit in (new_therapist, hours, deactivate):
+        apply_edit(practice_toml, snapshot(practice_toml).version, edit)
+    after = practice_toml.read_text(encoding="utf-8")
+    assert after.startswith(before.split("# Services")[0] + CLAIRE_THEN_SERVICES)
+    assert after.endswith(before[before.index("[services.seance-75]") :])
+    assert load_config(practice_toml).therapists["claire"].active is False
 
 
 def test_an_invalid_edit_writes_nothing_and_names_the_key(practice_toml: Path) -> None:

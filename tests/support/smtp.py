@@ -17,6 +17,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 HOLD_LIMIT = 60.0  # seconds a held DATA answer waits at most
 
@@ -77,16 +78,30 @@ class _Handler:
 
 
 class SmtpServer:
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, logins: dict[str, str] | None = None) -> None:
+        """``logins``: user name -> password; the server then asks for one (AUTH PLAIN or
+        LOGIN, without TLS on loopback) and answers 535 to a wrong one."""
         self.host = "127.0.0.1"
         self.port = port or free_port()
         self.handler = _Handler()
+        self.logins = logins
         self._controller: Controller | None = None
 
     def start(self) -> SmtpServer:
-        self._controller = Controller(self.handler, hostname=self.host, port=self.port)
+        auth: dict[str, Any] = {}
+        if self.logins is not None:
+            auth = {"authenticator": self._authenticate, "auth_require_tls": False}
+        self._controller = Controller(self.handler, hostname=self.host, port=self.port, **auth)
         self._controller.start()
         return self
+
+    def _authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        known = isinstance(data, LoginPassword) and self.logins is not None
+        user = data.login.decode() if known else ""
+        ok = known and self.logins.get(user) == data.password.decode()  # type: ignore[union-attr]
+        return AuthResult(success=ok, handled=False)
 
     def stop(self) -> None:
         if self._controller is not None:

@@ -24,6 +24,7 @@ import phonenumbers
 from caldav_bridge.errors import BridgeError
 from caldav_bridge.patient_details import INVALID_CHARACTERS, TOO_LONG, check_details, e164
 from caldav_bridge.store import Appointment, Patient, Store
+from caldav_bridge.store.outbox import OutboxEntry
 from caldav_bridge.store.therapist_views import PatientChanges
 
 NOTES_MAX = 5000
@@ -63,6 +64,7 @@ class PatientList:
 class PatientRecord:
     patient: Patient
     appointments: tuple[Appointment, ...]  # with this therapist, newest first
+    messages: tuple[OutboxEntry, ...] = ()  # sent to the patient about those, newest first
 
 
 # -- checking a form (pure) ------------------------------------------------------------------
@@ -156,14 +158,16 @@ def find_patients(store: Store, login: str, query: str, limit: int = LIST_LIMIT)
 
 
 def open_patient(store: Store, login: str, patient_id: int) -> PatientRecord:
-    """The patient's record and appointments with ``login``, or raise `NoPatientError`."""
+    """The patient's record, appointments with ``login`` and the messages sent to the
+    patient about those (their delivery log), or raise `NoPatientError`."""
     with store.write() as tx:
         patient = tx.visible_patient(login, patient_id)
         if patient is None:
             raise NoPatientError(str(patient_id))
         appointments = tx.therapist_appointments_of_patient(login, patient_id)
-        tx.audit(login, "patient.read", f"patient:{patient_id}")
-    return PatientRecord(patient, tuple(appointments))
+        messages = tx.therapist_messages_to_patient(login, patient_id)
+        tx.audit(login, "patient.read", f"patient:{patient_id}", f"messages={len(messages)}")
+    return PatientRecord(patient, tuple(appointments), tuple(messages))
 
 
 def visible_patient(store: Store, login: str, patient_id: int, purpose: str) -> Patient:

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from booking_web.context import runtime
 from booking_web.i18n import _
+from booking_web.patient_messages import message_rows
 from booking_web.therapist.auth import current_login
 from booking_web.therapist.blueprint import bp
 from booking_web.therapist.messages import field_messages
@@ -93,6 +94,7 @@ def patient(patient_id: int) -> str:
         upcoming=list(reversed(upcoming)),  # soonest first
         past=past,  # latest first
         services=rt.config.services,
+        deliveries=message_rows(record.messages, masked=True),
     )
 
 

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from caldav_bridge.store.appointments import Appointment, _appointment
+from caldav_bridge.store.outbox import OutboxEntry
 from caldav_bridge.store.patients import Patient, PatientDetails, _patient
+from caldav_bridge.store.practice_patients import MESSAGES_LIMIT, messages_to_patient
 from caldav_bridge.store.schema import appointments, patients
 from caldav_bridge.store.transaction import TxBase
 
@@ -75,6 +77,13 @@ class TherapistViewQueries(TxBase):
             .order_by(appointments.c.start_at.desc())
         )
         return [_appointment(row) for row in rows]
+
+    def therapist_messages_to_patient(
+        self, login: str, patient_id: int, limit: int = MESSAGES_LIMIT
+    ) -> list[OutboxEntry]:
+        """The delivery log of the patient's messages about their appointments with ``login``
+        only (a colleague's appointments with the same patient stay out), newest first."""
+        return messages_to_patient(self.conn, patient_id, login, limit)
 
     def therapist_appointment(self, login: str, uid: str) -> Appointment | None:
         """``login``'s appointment ``uid``; None if it is someone else's or does not exist."""

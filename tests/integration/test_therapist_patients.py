@@ -1,7 +1,8 @@
 """The therapist's patients, on SQLite and PostgreSQL: only those who have or had an
 appointment with them or whom they created; search by name, email or phone; create and edit
 with messages next to refused fields; stale edits refused; a colleague's patient is a 404;
-every read and change audited without personal data."""
+every read and change audited without personal data; the delivery log of the messages to the
+patient about the therapist's own appointments only."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from caldav_bridge.booking import BookingRequest, book, cancel
 from caldav_bridge.store import Appointment, Patient, PatientDetails, Store
@@ -23,6 +25,7 @@ from tests.integration.test_therapist_support import (
     post_form,
     therapist_space,
 )
+from tests.support.patient_scene import ZOE, patient_scene
 from tests.support.web import NOW, attribute, element, location, text_of
 
 NEW = "/therapist/patients/new"
@@ -341,3 +344,54 @@ def test_reads_and_changes_are_audited_without_personal_data(space: Space) -> No
     written = " ".join(" ".join(entry) for entry in entries)
     for personal in ("Müller", "Zoë", "zoe@", "4179", "Élise", "latex"):
         assert personal not in written
+
+
+def message_rows(page: TestResponse) -> list[tuple[int, str]]:
+    found = re.findall(r'<tr id="message-(\d+)" class="state-(\w+)">', page.get_data(as_text=True))
+    return [(int(entry_id), state) for entry_id, state in found]
+
+
+def test_the_delivery_log_shows_this_therapists_messages_to_the_patient(
+    practice_toml: Path, database_url: str
+) -> None:
+    """Zoë sees Anne and Marc: Anne's page lists her confirmation and her SMS reminder (the
+    number refused), Marc's only his confirmation; neither lists their own notices."""
+    with patient_scene(practice_toml, database_url) as scene:
+        practice = scene.practice
+        with_anne = practice.book("2026-12-02 14:00", ZOE).appointment
+        with_marc = practice.book("2026-12-03 09:00", ZOE, therapist="marc").appointment
+        practice.run_until_quiet()
+        scene.twilio.refuse(ZOE.phone or "", 21211, "The 'To' number is not a valid phone number.")
+        practice.run_until_quiet(at("2026-12-01 15:00"))  # the reminder of Anne's is due
+        zoe = scene.patient_id(with_anne.uid)
+        anne = scene.therapist("anne").get(f"/therapist/patients/{zoe}")
+        marc = scene.therapist("marc").get(f"/therapist/patients/{zoe}")
+        with scene.store.read() as tx:
+            of_anne = {e.id: e for e in tx.outbox_entries(with_anne.uid)}
+            of_marc = {e.id: e for e in tx.outbox_entries(with_marc.uid)}
+        audit = audit_actions(scene.store)
+    (reminder, failed), (confirmation, sent) = message_rows(anne)
+    assert (failed, sent) == ("failed", "sent")
+    assert (of_anne[reminder].template, of_anne[confirmation].template) == (
+        "sms_reminder",
+        "booked_patient",
+    )
+    assert element(anne, f"message-{reminder}") == (
+        "mardi 1 décembre 2026, 15:00 SMS Rappel +41•••••••33 échec "
+        "Le numéro a été refusé : il est peut-être faux ou n’est pas un mobile."
+    )
+    assert element(anne, f"message-{confirmation}") == (
+        "lundi 30 novembre 2026, 08:00 E-mail Confirmation de réservation z•••@example.org "
+        "envoyé (lundi 30 novembre 2026, 08:00)"
+    )
+    assert "cabinet-du-lac.example" not in element(anne, "messages")  # her own notices
+    ((marcs, state),) = message_rows(marc)
+    assert (marcs in of_marc, state, of_marc[marcs].template) == (True, "sent", "booked_patient")
+    assert ("anne", "patient.read", f"patient:{zoe}", "messages=2") in audit
+    assert ("marc", "patient.read", f"patient:{zoe}", "messages=1") in audit
+
+
+def test_a_patient_without_messages_has_an_empty_delivery_log(space: Space) -> None:
+    patient = add_patient(space.store, "anne")
+    page = logged_in(space).get(f"/therapist/patients/{patient.id}")
+    assert element(page, "no-messages") == "Aucun message pour l’instant."

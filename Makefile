@@ -61,7 +61,8 @@ conformance: $(VENV)/.test
 	$(BIN)/python bench/conformance.py --postgres
 
 screenshots: $(VENV)/.test $(CHROMIUM)
-	CALDAV_BRIDGE_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/browser/test_pages.py
+	CALDAV_BRIDGE_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/browser/test_pages.py \
+	  tests/browser/test_panel_pages.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -11,14 +11,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, expect, sync_playwright
 
 from caldav_bridge.store.database import DATABASE_URL_ENV
-from tests.support.browser import LivePractice, launch_chromium, served_demo
+from tests.support.browser import TIMEOUT_MS, LivePractice, launch_chromium, served_demo
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
+    # expect() waits 5 s by default: too short for a page load on two busy cores.
+    expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as playwright:
         launched = launch_chromium(playwright)
         yield launched

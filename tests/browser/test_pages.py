@@ -11,13 +11,11 @@ an unknown page.
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from tests.support.browser import (
     DESKTOP,
@@ -34,35 +32,12 @@ from tests.support.browser import (
     slot_starts,
 )
 from tests.support.calendars import ZURICH
+from tests.support.page_checks import PageChecks, screenshot_folder
 
-SCREENSHOTS_ENV = "CALDAV_BRIDGE_SCREENSHOTS"
 SHOWN = ("services", "week", "details-error", "confirmation", "manage", "reschedule")
 
 
-class Pages:
-    """Checks each page of the walk with axe and keeps the screenshots the docs show."""
-
-    def __init__(self, page: Page, width: int, folder: Path) -> None:
-        self.page = page
-        self.width = width
-        self.folder = folder
-        self.violations: dict[str, list[dict[str, Any]]] = {}
-        self.shots: list[Path] = []
-
-    def check(self, name: str, heading: str) -> None:
-        expect(self.page.locator("h1")).to_have_text(heading)
-        self.page.wait_for_load_state("load")
-        self.violations[name] = axe_violations(self.page)
-        if name in SHOWN:
-            path = self.folder / f"{name}-{self.width}.png"
-            self.page.screenshot(path=str(path), full_page=True, animations="disabled")
-            self.shots.append(path)
-
-    def report(self) -> str:
-        return "\n".join(describe(name, found) for name, found in self.violations.items() if found)
-
-
-def walk(pages: Pages, base_url: str, day: date) -> None:
+def walk(pages: PageChecks, base_url: str, day: date) -> None:
     page = pages.page
     page.goto(base_url + "/")
     pages.check("home", "Cabinet du Lac")
@@ -107,20 +82,17 @@ def walk(pages: Pages, base_url: str, day: date) -> None:
 def test_main_pages_have_no_serious_axe_violation_and_are_photographed(
     browser: Browser, demo: LivePractice, width: int, tmp_path: Path
 ) -> None:
-    folder = Path(os.environ.get(SCREENSHOTS_ENV) or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = screenshot_folder(tmp_path)
     day = bookable_day(datetime.now(ZURICH).date())
     with browser_page(browser, width) as page:
-        pages = Pages(page, width, folder)
+        pages = PageChecks(page, width, folder, SHOWN)
         walk(pages, demo.base_url, day)
     print(pages.report() or "axe: no violation")  # every impact, for the log
 
-    found = {name: blocking(violations) for name, violations in pages.violations.items()}
-    serious = "\n".join(describe(name, v) for name, v in found.items() if v)
+    serious = pages.serious()
     assert not serious, f"serious or critical axe violations at {width} px:\n{serious}"
-    assert sorted(path.name for path in pages.shots) == sorted(
-        f"{name}-{width}.png" for name in SHOWN
-    )
+    assert pages.sideways == [], f"pages wider than {width} px"
+    assert pages.shot_names() == pages.expected_shots(SHOWN)
     for path in pages.shots:
         assert path.stat().st_size > 5_000, path  # an image of a page, not an empty one
 

@@ -96,7 +96,7 @@ class LivePractice:
     """The demo practice served by `caldav-bridge serve` on loopback."""
 
     base_url: str
-    passwords: dict[str, str]  # the demo therapists' passwords printed by `init --demo`
+    passwords: dict[str, str]  # the demo therapists' and the admin's, as `init --demo` printed
 
     @property
     def dav_url(self) -> str:
@@ -108,8 +108,8 @@ def served_demo(config: Path, env: Mapping[str, str]) -> Iterator[LivePractice]:
     """`caldav-bridge init --demo`, then `caldav-bridge serve`, as an operator runs them."""
     init = run_cli("--config", str(config), "init", "--demo", env=env)
     assert init.returncode == 0, init.stderr
-    passwords = dict(re.findall(r"(?m)^Demo login: (\S+) / (\S+)$", init.stdout))
-    assert set(passwords) >= {"anne", "marc"}, init.stdout
+    passwords = dict(re.findall(r"(?m)^(?:Demo|Admin) login: (\S+) / (\S+)", init.stdout))
+    assert set(passwords) >= {"admin", "anne", "marc"}, init.stdout
     with serving(config, env) as base_url:
         yield LivePractice(base_url, passwords)
 
@@ -216,7 +216,9 @@ def focused(page: Page) -> dict[str, Any]:
 def tab_to(page: Page, element_id: str, max_presses: int = 60) -> int:
     """Press Tab until the element ``element_id`` has the focus; the number of presses.
 
-    Every element reached on the way must show a focus ring (WCAG 2.4.7)."""
+    Every element reached on the way must show a focus ring (WCAG 2.4.7). Waits for the
+    page's load first: a text already in the DOM does not mean its stylesheet applies yet."""
+    page.wait_for_load_state("load")
     for presses in range(1, max_presses + 1):
         page.keyboard.press("Tab")
         now = focused(page)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from booking_web.i18n import current_language
-from caldav_bridge.calendar_file import PatientEvent, calendar_file
+from caldav_bridge.calendar_file import PublishedEvent, calendar_file
 from caldav_bridge.config import Config
 from caldav_bridge.store import Appointment, Patient
 
@@ -46,7 +46,7 @@ def patient_calendar(
     """The .ics for the patient: when, where, what, with whom; nothing about the patient."""
     practice = config.practice
     contact = " · ".join(part for part in (practice.name, practice.phone) if part)
-    event = PatientEvent(
+    event = PublishedEvent(
         uid=appointment.uid,
         version=appointment.version,
         start=summary.start,

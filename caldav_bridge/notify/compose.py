@@ -11,11 +11,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from caldav_bridge.calendar_file import PublishedEvent, calendar_file
 from caldav_bridge.config import Config, TherapistConfig
 from caldav_bridge.manage_links import manage_url
 from caldav_bridge.notify.changes import AppointmentChange, EventFacts
 from caldav_bridge.notify.formatting import moment, short_date, when
-from caldav_bridge.notify.ics import IcsEvent, ics_text
 from caldav_bridge.notify.messages import EMAIL, SMS, Channel, Email, Outgoing, Role, Sms
 from caldav_bridge.notify.reminders import reminder_key, sms_allowed
 from caldav_bridge.notify.templates import Templates
@@ -227,17 +227,18 @@ class _Notice:
             else (therapist.name if therapist else "")
         )
         summary = " – ".join(part for part in (self._service(language), other) if part)
-        event = IcsEvent(
+        event = PublishedEvent(
             uid=self.appointment.uid,
+            version=self.appointment.version,
             start=self.shown.start,
             end=self.shown.end,
             summary=summary,
             location=self._place(self.shown),
             description=self._links()["manage_url"] if role == "patient" else "",
-            sequence=self.appointment.version,
             cancelled=self.change.kind == "cancelled",
+            reader=role,
         )
-        return ics_text(event, self.now, self._config.practice.tz)
+        return calendar_file(event, self.now, self._config.practice.tz).decode()
 
 
 def _line(text: str) -> str:

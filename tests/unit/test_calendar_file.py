@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from caldav_bridge.calendar_file import PatientEvent, calendar_file, patient_uid
+from caldav_bridge.calendar_file import PublishedEvent, calendar_file, patient_uid
 
 ZURICH = ZoneInfo("Europe/Zurich")
-EVENT = PatientEvent(
+EVENT = PublishedEvent(
     uid="3f2c-appointment",
     version=1,
     start=datetime(2026, 12, 2, 14, 0, tzinfo=ZURICH),
@@ -22,7 +22,7 @@ EVENT = PatientEvent(
 STAMP = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
 
 
-def parsed(event: PatientEvent) -> icalendar.Calendar:
+def parsed(event: PublishedEvent) -> icalendar.Calendar:
     return icalendar.Calendar.from_ical(calendar_file(event, STAMP, ZURICH))
 
 
@@ -52,7 +52,7 @@ def test_the_file_holds_one_published_event_in_the_practices_zone() -> None:
 def test_its_uid_differs_from_the_therapists_event_and_a_move_updates_it() -> None:
     first = parsed(EVENT).walk("VEVENT")[0]
     moved = parsed(
-        PatientEvent(**{**EVENT.__dict__, "version": 3, "start": EVENT.start.replace(hour=16)})
+        PublishedEvent(**{**EVENT.__dict__, "version": 3, "start": EVENT.start.replace(hour=16)})
     ).walk("VEVENT")[0]
     assert str(first["UID"]) == patient_uid(EVENT.uid) != EVENT.uid
     assert str(moved["UID"]) == str(first["UID"])  # the same event in the patient's calendar
@@ -60,7 +60,7 @@ def test_its_uid_differs_from_the_therapists_event_and_a_move_updates_it() -> No
 
 
 def test_text_with_line_breaks_cannot_add_properties() -> None:
-    sneaky = PatientEvent(
+    sneaky = PublishedEvent(
         **{**EVENT.__dict__, "summary": "Séance\r\nATTENDEE:mailto:evil@example.org; x, y"}
     )
     (vevent,) = parsed(sneaky).walk("VEVENT")

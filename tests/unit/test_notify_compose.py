@@ -201,10 +201,19 @@ def test_the_attachment_is_an_event_to_add_not_an_invitation(config: Config) -> 
     assert vevent.decoded("DTSTART") == START
     assert vevent["DTSTART"].params["TZID"] == "Europe/Zurich"
     assert vevent.decoded("DTEND") == START + timedelta(minutes=75)
-    assert (str(vevent["UID"]), vevent.decoded("SEQUENCE")) == ("appt-1", 3)
+    # The patient's own event (the manage page's download is the same one), at version 3.
+    assert (str(vevent["UID"]), vevent.decoded("SEQUENCE")) == ("appt-1-patient", 2)
     assert str(vevent["LOCATION"]) == PLACE
     assert str(vevent["SUMMARY"]) == "Séance (75 min) – Anne Rochat"
     assert calendar.walk("VTIMEZONE")
+
+
+def test_the_therapists_attachment_is_the_event_already_in_their_calendar(config: Config) -> None:
+    messages = composer(config).for_change(3, BOOKED, appointment(version=3), zoe(), "patient", NOW)
+    found = email(by_template(messages)["booked_therapist"])
+    (vevent,) = icalendar.Calendar.from_ical(found.ics or "").walk("VEVENT")
+    assert (str(vevent["UID"]), vevent.decoded("SEQUENCE")) == ("appt-1", 2)
+    assert str(vevent["SUMMARY"]) == "Séance (75 min) – Zoë Müller"
 
 
 def test_sms_notices_are_off_by_default_and_never_tell_the_therapy(config: Config) -> None:

@@ -1,24 +1,18 @@
 """Logging in and out of the therapist space, and the guard in front of every other page.
 
-The session (Flask's signed cookie: HttpOnly, SameSite=Lax, Secure when the public URL is
-https) holds the login, a stamp of the stored password, the time of the login and of the
-last request. The guard ends it after `IDLE_TIMEOUT` without a request, `MAX_SESSION` after
-the login, when the password changed elsewhere, or when the therapist was deactivated. Logging
-in starts a fresh session (only the chosen language is kept), so nothing set before the login
-survives it, CSRF token included.
+The session's rules are `booking_web.web_session`'s; the guard also ends it when the password
+changed elsewhere or the therapist was deactivated (`caldav_bridge.therapist_login`).
 """
 
 from __future__ import annotations
 
-import math
-
-from flask import flash, g, redirect, render_template, request, session, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from booking_web.context import runtime
-from booking_web.i18n import NAMES, _, ngettext, prefer_language
-from booking_web.i18n import SESSION_KEY as LANGUAGE_KEY
+from booking_web.i18n import NAMES, _, prefer_language
 from booking_web.therapist.blueprint import authenticator, bp
+from booking_web.web_session import WebSession, login_form, throttled_text
 from caldav_bridge.config import ServiceConfig
 from caldav_bridge.store import Appointment
 from caldav_bridge.therapist_login import (
@@ -29,12 +23,11 @@ from caldav_bridge.therapist_login import (
     web_login,
 )
 
-LOGIN = "therapist"
-STAMP = "therapist_stamp"
-SINCE = "therapist_since"  # epoch seconds of the login
-SEEN = "therapist_seen"  # epoch seconds of the last request
+SESSION = WebSession("therapist", "therapist.agenda", IDLE_TIMEOUT, MAX_SESSION)
 OPEN_ENDPOINTS = frozenset({"therapist.login", "therapist.login_post"})
-MAX_FIELD = 256
+renew_stamp = SESSION.renew_stamp
+
+__all__ = ["current_login", "renew_stamp", "throttled_text"]
 
 
 def current_login() -> str:
@@ -46,78 +39,24 @@ def current_login() -> str:
 def require_login() -> BaseResponse | None:
     if request.endpoint in OPEN_ENDPOINTS:
         return None
-    login = session.get(LOGIN)
-    if not isinstance(login, str):
-        return _to_login(expired=False)
+    if not SESSION.logged_in():
+        return SESSION.to_login(expired=False)
     rt = runtime()
-    now = rt.clock().timestamp()
-    seen, since = session.get(SEEN), session.get(SINCE)
-    fresh = (
-        isinstance(seen, float | int)
-        and isinstance(since, float | int)
-        and now - seen <= IDLE_TIMEOUT.total_seconds()
-        and now - since <= MAX_SESSION.total_seconds()
-    )
-    stamp = session.get(STAMP)
-    user = (
-        session_user(rt.store, rt.config, rt.secret_key, login, stamp)
-        if fresh and isinstance(stamp, str)
-        else None
-    )
-    if user is None:
-        end_session()
-        return _to_login(expired=True)
-    g.therapist = login
-    session[SEEN] = now
+    found = SESSION.login_to_check()
+    user = session_user(rt.store, rt.config, rt.secret_key, *found) if found else None
+    if found is None or user is None:
+        SESSION.end()
+        return SESSION.to_login(expired=True)
+    g.therapist = login = found[0]
+    SESSION.touch()
     prefer_language(rt.config.therapists[login].language)
     return None
 
 
-def start_session(login: str, stamp: str) -> None:
-    language = session.get(LANGUAGE_KEY)
-    session.clear()
-    if language is not None:
-        session[LANGUAGE_KEY] = language
-    now = runtime().clock().timestamp()
-    session.update({LOGIN: login, STAMP: stamp, SINCE: now, SEEN: now})
-
-
-def renew_stamp(stamp: str) -> None:
-    """After this session changed the password: it stays open, the others end."""
-    session[STAMP] = stamp
-
-
-def end_session() -> None:
-    language = session.get(LANGUAGE_KEY)
-    session.clear()
-    if language is not None:
-        session[LANGUAGE_KEY] = language
-
-
-def _to_login(*, expired: bool) -> BaseResponse:
-    if expired:
-        flash(_("Your session has ended. Please log in again."), "info")
-    wanted = request.full_path.rstrip("?") if request.method == "GET" else ""
-    return redirect(url_for("therapist.login", next=wanted or None), 303)
-
-
-def safe_next(target: str | None) -> str:
-    """``target`` if it is a page of the therapist space, else the agenda (no open redirect)."""
-    if (
-        target
-        and target.startswith("/therapist/")
-        and "//" not in target
-        and "\\" not in target
-        and target.isprintable()
-    ):
-        return target
-    return url_for("therapist.agenda")
-
-
 @bp.get("/login")
 def login() -> str | BaseResponse:
-    if isinstance(session.get(LOGIN), str):
-        return redirect(safe_next(request.args.get("next")))
+    if SESSION.logged_in():
+        return redirect(SESSION.safe_next(request.args.get("next")))
     return render_template(
         "therapist/login.html", values={"next": request.args.get("next", "")}, errors={}
     )
@@ -125,36 +64,25 @@ def login() -> str | BaseResponse:
 
 @bp.post("/login")
 def login_post() -> BaseResponse | tuple[str, int] | tuple[str, int, dict[str, str]]:
-    form = {name: request.form.get(name, "")[:MAX_FIELD] for name in ("login", "password")}
-    errors: dict[str, str] = {}
-    if not form["login"].strip():
-        errors["login"] = _("Please enter your login.")
-    if not form["password"]:
-        errors["password"] = _("Please enter your password.")
-    values = {"login": form["login"].strip(), "next": request.form.get("next", "")}
-    if errors:
-        return _login_page(values, errors, problem="", status=422)
+    form = login_form()
+    if form.errors:
+        return _login_page(form.values, form.errors, problem="", status=422)
     rt = runtime()
     result = web_login(
-        authenticator(),
-        rt.config,
-        rt.secret_key,
-        values["login"],
-        form["password"],
-        request.remote_addr,
+        authenticator(), rt.config, rt.secret_key, form.login, form.password, request.remote_addr
     )
     if result.outcome is Outcome.OK:
-        start_session(result.login, result.stamp)
-        return redirect(safe_next(values["next"]), 303)
+        SESSION.start(result.login, result.stamp)
+        return redirect(SESSION.safe_next(form.next), 303)
     if result.outcome is Outcome.THROTTLED:
-        page = _login_page(values, {}, problem=throttled_text(result.retry_after), status=429)
+        page = _login_page(form.values, {}, throttled_text(result.retry_after), status=429)
         return page[0], 429, {"Retry-After": str(result.retry_after)}
-    return _login_page(values, {}, problem=refusal_text(result.outcome), status=422)
+    return _login_page(form.values, {}, problem=refusal_text(result.outcome), status=422)
 
 
 @bp.post("/logout")
 def logout() -> BaseResponse:
-    end_session()
+    SESSION.end()
     flash(_("You have logged out."), "info")
     return redirect(url_for("therapist.login"), 303)
 
@@ -175,15 +103,6 @@ def refusal_text(outcome: Outcome) -> str:
     if outcome is Outcome.DEACTIVATED:
         return _("This account is deactivated. Please contact the practice's admin.")
     return _("The login or the password is not correct.")
-
-
-def throttled_text(retry_after: int) -> str:
-    minutes = max(1, math.ceil(retry_after / 60))
-    return ngettext(
-        "Too many failed attempts. Please try again in %(num)d minute.",
-        "Too many failed attempts. Please try again in %(num)d minutes.",
-        minutes,
-    ) % {"num": minutes}
 
 
 def _login_page(

@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from booking_web.admin.blueprint import bp, current_admin
 from booking_web.context import runtime
 from booking_web.i18n import _
+from booking_web.patient_messages import message_rows
 from caldav_bridge.store.outbox import FAILED, UNCERTAIN
 
 AUDIT_ENTRIES = 500
@@ -28,7 +29,9 @@ def deliveries() -> str:
     with runtime().store.write() as tx:
         entries = tx.delivery_log()
         tx.audit(current_admin(), "deliveries.read", "outbox")
-    return render_template("admin/deliveries.html", entries=entries, requeueable=REQUEUEABLE)
+    # Each entry with its labels in the admin's language; the raw error stays for the admin.
+    shown = list(zip(entries, message_rows(entries, masked=False), strict=True))
+    return render_template("admin/deliveries.html", entries=shown, requeueable=REQUEUEABLE)
 
 
 @bp.post("/deliveries/<int:entry_id>/requeue")

@@ -4,6 +4,7 @@ admin can send again (audited)."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -30,7 +31,7 @@ def admin(space: Space) -> FlaskClient:
 def enqueue(space: Space, key: str, state: str) -> int:
     """A message in ``state`` ("pending", "sent", "failed" or "uncertain")."""
     now = space.web.clock.now
-    message = OutboxMessage(key, "email", f"{key}@example.org", "confirmation", None, {})
+    message = OutboxMessage(key, "email", f"{key}@example.org", "booked_patient", None, {})
     with space.store.write() as tx:
         assert tx.enqueue(message, now)
         if state == "pending":
@@ -39,7 +40,7 @@ def enqueue(space: Space, key: str, state: str) -> int:
             e for e in tx.claim_messages(now, now + timedelta(minutes=5), 10) if e.key == key
         ]
         if state == "failed":
-            assert tx.mark_failed(entry, "550 no such user")
+            assert tx.mark_failed(entry, "SMTP 550 5.1.1 no such user")
         else:
             assert tx.start_sending(entry, now + timedelta(minutes=5))
             if state == "sent":
@@ -51,6 +52,19 @@ def enqueue(space: Space, key: str, state: str) -> int:
 
 def rows(page: str) -> list[str]:
     return re.findall(r'<tr id="delivery-\d+" class="state-(\w+)">', page)
+
+
+def test_the_delivery_log_speaks_the_admins_language(space: Space, admin: FlaskClient) -> None:
+    failed = enqueue(space, "failed-1", "failed")
+    page = admin.get("/admin/deliveries").get_data(as_text=True)
+    row = re.search(rf'<tr id="delivery-{failed}".*?</tr>', page, re.S)
+    assert row is not None
+    cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td>(.*?)</td>", row[0], re.S)]
+    cells = [html.unescape(c) for c in cells]
+    assert cells[1:5] == ["E-mail", "Confirmation de réservation", "failed-1@example.org", "échec"]
+    # the plain-words reason, with the server's own answer kept for the admin
+    assert "refusée" in cells[6]
+    assert "SMTP 550 5.1.1 no such user" in cells[6]
 
 
 def test_the_audit_log_shows_the_newest_entry_first(space: Space, admin: FlaskClient) -> None:

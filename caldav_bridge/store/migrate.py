@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -21,7 +22,10 @@ def _alembic_config() -> AlembicConfig:
     return config
 
 
+@functools.cache
 def head_revision() -> str:
+    """The newest revision this code knows; read from the migration scripts once per process
+    (they cannot change under a running process, and reading them costs more than a request)."""
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
     assert head is not None
     return head

@@ -5,9 +5,10 @@ adds one while the server runs (`ProvisionOnChange`).
 A therapist ``anne`` gets a login without a password (the admin or `passwd` sets it), the
 principal collection ``anne`` (what calendar apps discover) and the calendar
 ``anne/appointments`` (display name and colour from the configuration, events only).
-Existing calendars are left as they are: the therapist may rename or recolour them in their
-app. The principal's ``mailto:`` address follows the configuration, since no client can
-change it.
+An existing calendar keeps the name and colour the therapist may have given it in their app,
+unless the configuration's own value changes (in the panel, or by hand: `ProvisionOnChange`
+compares the reloaded file with the one before). The principal's ``mailto:`` address follows
+the configuration, since no client can change it.
 
 Safe when several processes do it at once: each therapist is provisioned in a write
 transaction holding that therapist's lock (DESIGN.md §7), so the second process finds what the
@@ -77,7 +78,8 @@ def update_calendar(store: Store, therapist: TherapistConfig) -> bool:
 
 class ProvisionOnChange:
     """Provisions every configured therapist each time the configuration is reloaded, so a
-    therapist added to the file by hand can log in without a restart.
+    therapist added to the file by hand can log in without a restart, and gives a calendar
+    the display name or colour changed in the file.
 
     `check` is cheap while the configuration is unchanged (no query): call it where no
     transaction is open, e.g. before each request. A failed provisioning is raised and
@@ -101,8 +103,22 @@ class ProvisionOnChange:
             if config is self._done:
                 return ()
             created = provision_therapists(self._store, config)
+            for therapist in _recoloured(self._done, config):
+                update_calendar(self._store, therapist)
             self._done = config
         return created
+
+
+def _recoloured(before: Config | None, after: Config) -> list[TherapistConfig]:
+    """The therapists whose calendar name or colour ``after`` changes."""
+    if before is None:
+        return []
+    return [
+        therapist
+        for login, therapist in after.therapists.items()
+        if (old := before.therapists.get(login)) is not None
+        and (old.calendar_name, old.color) != (therapist.calendar_name, therapist.color)
+    ]
 
 
 def appointments_path(login: str) -> str:

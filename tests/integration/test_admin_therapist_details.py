@@ -214,6 +214,31 @@ def test_a_therapist_added_by_hand_gets_a_login_and_a_calendar_without_a_restart
         assert calendar.get_display_name() == "Séances"
 
 
+def test_a_calendar_renamed_by_hand_in_the_file_is_renamed_for_calendar_apps(
+    store: Store, practice_toml: Path
+) -> None:
+    source = ConfigSource(practice_toml, interval=0.0)
+    provision_therapists(store, source.current())  # as the process started
+    follower = ProvisionOnChange(source, store, provisioned=source.current())
+    with store.write("marc") as tx:  # Marc renamed his calendar in his app: that stays
+        props = tx.collection("marc/appointments")
+        assert props is not None
+        tx.set_collection_props("marc/appointments", {**props.props, "D:displayname": "Mes rdv"})
+    hand_edit(practice_toml, 'color = "#2A7AB0"', 'color = "#AA3366"')
+    hand_edit(
+        practice_toml,
+        'calendar_name = "Rendez-vous"\ncolor = "#AA3366"',
+        'calendar_name = "Cabinet"\ncolor = "#AA3366"',
+    )
+    follower.check()
+    anne = collection_props(store, "anne/appointments")
+    marc = collection_props(store, "marc/appointments")
+    assert anne is not None
+    assert marc is not None
+    assert (anne["D:displayname"], anne["ICAL:calendar-color"]) == ("Cabinet", "#AA3366")
+    assert marc["D:displayname"] == "Mes rdv"
+
+
 def test_processes_noticing_a_hand_edit_together_provision_it_once(
     store: Store, practice_toml: Path
 ) -> None:

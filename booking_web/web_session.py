@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import flash, redirect, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from booking_web.context import runtime
@@ -125,6 +125,31 @@ def login_form() -> LoginForm:
     if not password:
         errors["password"] = _("Please enter your password.")
     return LoginForm(login, password, request.form.get("next", ""), errors)
+
+
+def login_page(
+    template: str, values: dict[str, str], errors: dict[str, str], problem: str, status: int
+) -> tuple[str, int]:
+    return render_template(template, values=values, errors=errors, problem=problem), status
+
+
+def throttled_page(
+    template: str, values: dict[str, str], retry_after: int
+) -> tuple[str, int, dict[str, str]]:
+    """The login page saying when to try again (429, with Retry-After)."""
+    page, status = login_page(template, values, {}, throttled_text(retry_after), 429)
+    return page, status, {"Retry-After": str(retry_after)}
+
+
+def app_password_text() -> str:
+    return _(
+        "This is an app password: it works in calendar apps only. "
+        "Please log in with your main password."
+    )
+
+
+def wrong_credentials_text() -> str:
+    return _("The login or the password is not correct.")
 
 
 def throttled_text(retry_after: int) -> str:

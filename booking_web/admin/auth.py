@@ -16,7 +16,14 @@ from booking_web.admin.blueprint import bp
 from booking_web.context import runtime
 from booking_web.i18n import _
 from booking_web.therapist.blueprint import authenticator
-from booking_web.web_session import WebSession, login_form, throttled_text
+from booking_web.web_session import (
+    WebSession,
+    app_password_text,
+    login_form,
+    login_page,
+    throttled_page,
+    wrong_credentials_text,
+)
 from caldav_bridge.admin_login import (
     IDLE_TIMEOUT,
     MAX_SESSION,
@@ -26,6 +33,7 @@ from caldav_bridge.admin_login import (
 )
 
 SESSION = WebSession("admin", "admin.practice", IDLE_TIMEOUT, MAX_SESSION)
+LOGIN_PAGE = "admin/login.html"
 OPEN_ENDPOINTS = frozenset({"admin.login", "admin.login_post"})
 
 
@@ -51,14 +59,14 @@ def login() -> str | BaseResponse:
     if SESSION.logged_in():
         return redirect(SESSION.safe_next(request.args.get("next")))
     values = {"next": request.args.get("next", "")}
-    return render_template("admin/login.html", values=values, errors={}, problem="")
+    return render_template(LOGIN_PAGE, values=values, errors={}, problem="")
 
 
 @bp.post("/login")
 def login_post() -> BaseResponse | tuple[str, int] | tuple[str, int, dict[str, str]]:
     form = login_form()
     if form.errors:
-        return _login_page(form.values, form.errors, "", 422)
+        return login_page(LOGIN_PAGE, form.values, form.errors, "", 422)
     rt = runtime()
     result = admin_login(
         authenticator(), rt.secret_key, form.login, form.password, request.remote_addr
@@ -69,9 +77,8 @@ def login_post() -> BaseResponse | tuple[str, int] | tuple[str, int, dict[str, s
             tx.audit(result.login, "admin.login", result.login)
         return redirect(SESSION.safe_next(form.next), 303)
     if result.outcome is AdminOutcome.THROTTLED:
-        page = _login_page(form.values, {}, throttled_text(result.retry_after), 429)
-        return page[0], 429, {"Retry-After": str(result.retry_after)}
-    return _login_page(form.values, {}, _refusal_text(result.outcome), 422)
+        return throttled_page(LOGIN_PAGE, form.values, result.retry_after)
+    return login_page(LOGIN_PAGE, form.values, {}, _refusal_text(result.outcome), 422)
 
 
 @bp.post("/logout")
@@ -90,17 +97,7 @@ def home() -> BaseResponse:
 
 def _refusal_text(outcome: AdminOutcome) -> str:
     if outcome is AdminOutcome.APP_PASSWORD:
-        return _(
-            "This is an app password: it works in calendar apps only. "
-            "Please log in with your main password."
-        )
+        return app_password_text()
     if outcome is AdminOutcome.NOT_ADMIN:
         return _("This panel is for the practice's admin. Therapists use the therapist space.")
-    return _("The login or the password is not correct.")
-
-
-def _login_page(
-    values: dict[str, str], errors: dict[str, str], problem: str, status: int
-) -> tuple[str, int]:
-    page = render_template("admin/login.html", values=values, errors=errors, problem=problem)
-    return page, status
+    return wrong_credentials_text()

@@ -17,8 +17,9 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from booking_web.context import runtime
 from booking_web.i18n import _, ngettext
-from booking_web.therapist.auth import current_login, renew_stamp, throttled_text
+from booking_web.therapist.auth import current_login, renew_stamp
 from booking_web.therapist.blueprint import authenticator, bp
+from booking_web.web_session import throttled_text
 from caldav_bridge.accounts import (
     MAX_LABEL_LENGTH,
     NewAppPassword,

@@ -12,7 +12,14 @@ from werkzeug.wrappers import Response as BaseResponse
 from booking_web.context import runtime
 from booking_web.i18n import NAMES, _, prefer_language
 from booking_web.therapist.blueprint import authenticator, bp
-from booking_web.web_session import WebSession, login_form, throttled_text
+from booking_web.web_session import (
+    WebSession,
+    app_password_text,
+    login_form,
+    login_page,
+    throttled_page,
+    wrong_credentials_text,
+)
 from caldav_bridge.config import ServiceConfig
 from caldav_bridge.store import Appointment
 from caldav_bridge.therapist_login import (
@@ -24,10 +31,9 @@ from caldav_bridge.therapist_login import (
 )
 
 SESSION = WebSession("therapist", "therapist.agenda", IDLE_TIMEOUT, MAX_SESSION)
+LOGIN_PAGE = "therapist/login.html"
 OPEN_ENDPOINTS = frozenset({"therapist.login", "therapist.login_post"})
 renew_stamp = SESSION.renew_stamp
-
-__all__ = ["current_login", "renew_stamp", "throttled_text"]
 
 
 def current_login() -> str:
@@ -57,16 +63,15 @@ def require_login() -> BaseResponse | None:
 def login() -> str | BaseResponse:
     if SESSION.logged_in():
         return redirect(SESSION.safe_next(request.args.get("next")))
-    return render_template(
-        "therapist/login.html", values={"next": request.args.get("next", "")}, errors={}
-    )
+    values = {"next": request.args.get("next", "")}
+    return render_template(LOGIN_PAGE, values=values, errors={}, problem="")
 
 
 @bp.post("/login")
 def login_post() -> BaseResponse | tuple[str, int] | tuple[str, int, dict[str, str]]:
     form = login_form()
     if form.errors:
-        return _login_page(form.values, form.errors, problem="", status=422)
+        return login_page(LOGIN_PAGE, form.values, form.errors, problem="", status=422)
     rt = runtime()
     result = web_login(
         authenticator(), rt.config, rt.secret_key, form.login, form.password, request.remote_addr
@@ -75,9 +80,8 @@ def login_post() -> BaseResponse | tuple[str, int] | tuple[str, int, dict[str, s
         SESSION.start(result.login, result.stamp)
         return redirect(SESSION.safe_next(form.next), 303)
     if result.outcome is Outcome.THROTTLED:
-        page = _login_page(form.values, {}, throttled_text(result.retry_after), status=429)
-        return page[0], 429, {"Retry-After": str(result.retry_after)}
-    return _login_page(form.values, {}, problem=refusal_text(result.outcome), status=422)
+        return throttled_page(LOGIN_PAGE, form.values, result.retry_after)
+    return login_page(LOGIN_PAGE, form.values, {}, problem=refusal_text(result.outcome), status=422)
 
 
 @bp.post("/logout")
@@ -94,22 +98,12 @@ def home() -> BaseResponse:
 
 def refusal_text(outcome: Outcome) -> str:
     if outcome is Outcome.APP_PASSWORD:
-        return _(
-            "This is an app password: it works in calendar apps only. "
-            "Please log in with your main password."
-        )
+        return app_password_text()
     if outcome is Outcome.NOT_A_THERAPIST:
         return _("This space is for therapists. The admin account uses the admin panel.")
     if outcome is Outcome.DEACTIVATED:
         return _("This account is deactivated. Please contact the practice's admin.")
-    return _("The login or the password is not correct.")
-
-
-def _login_page(
-    values: dict[str, str], errors: dict[str, str], problem: str, status: int
-) -> tuple[str, int]:
-    page = render_template("therapist/login.html", values=values, errors=errors, problem=problem)
-    return page, status
+    return wrong_credentials_text()
 
 
 @bp.context_processor
